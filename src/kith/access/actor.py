@@ -1,0 +1,76 @@
+"""Who is asking: the user with their roles compiled into permissions, scopes and field rights."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from kith.access.policy import RIGHTS, SCOPES
+from kith.auth.models import Department, User
+
+_SCOPE_RANK = {s: i for i, s in enumerate(SCOPES)}
+_RIGHT_RANK = {r: i for i, r in enumerate(RIGHTS)}
+
+
+@dataclass
+class Actor:
+    user_id: int
+    username: str
+    display_name: str
+    department_id: int | None
+    department_path: str
+    roles: list[str]
+    permissions: dict[str, set[str]] = field(default_factory=dict)
+    scopes: dict[str, str] = field(default_factory=dict)
+    # module -> field -> the most permissive right over the actor's roles (only fields some role restricts)
+    field_rights: dict[str, dict[str, str]] = field(default_factory=dict)
+    timezone: str = "Asia/Shanghai"
+    language: str = "zh-CN"
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def compile_actor(user: User, department: Department | None) -> Actor:
+    perms: dict[str, set[str]] = {}
+    scopes: dict[str, str] = {}
+    # A field is restricted only if every role restricts it; the most permissive right wins.
+    per_role_rights: list[dict[str, dict[str, str]]] = []
+    for role in user.roles:
+        for module, actions in (role.permissions or {}).items():
+            perms.setdefault(module, set()).update(actions)
+        for module, scope in (role.data_scopes or {}).items():
+            if scope in _SCOPE_RANK and (module not in scopes or _SCOPE_RANK[scope] > _SCOPE_RANK[scopes[module]]):
+                scopes[module] = scope
+        per_role_rights.append(role.field_rights or {})
+    rights: dict[str, dict[str, str]] = {}
+    if per_role_rights:
+        candidates = {(m, f) for fr in per_role_rights for m, fields in fr.items() for f in fields}
+        for module, fname in candidates:
+            best = "hidden"
+            for fr in per_role_rights:
+                r = fr.get(module, {}).get(fname, "write")
+                if _RIGHT_RANK.get(r, 2) > _RIGHT_RANK[best]:
+                    best = r
+            if best != "write":
+                rights.setdefault(module, {})[fname] = best
+    return Actor(
+        user_id=user.id,
+        username=user.username,
+        display_name=user.display_name,
+        department_id=user.department_id,
+        department_path=department.path if department else "/",
+        roles=[r.code for r in user.roles],
+        permissions=perms,
+        scopes=scopes,
+        field_rights=rights,
+        timezone=user.timezone,
+        language=user.language,
+    )
+
+
+def load_actor(session: Session, user: User) -> Actor:
+    dept = session.get(Department, user.department_id) if user.department_id else None
+    return compile_actor(user, dept)

@@ -1,0 +1,122 @@
+"""Modules, actions, protected fields and the built-in roles seeded on install (editable later)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+MODULES = (
+    "customer", "contact", "opportunity", "contract", "payment", "product", "followup",
+    "tag", "custom_field", "pipeline", "user", "department", "role",
+)
+ACTIONS = ("read", "create", "update", "delete", "export", "import", "transfer", "approve", "manage", "force_duplicate")
+SCOPES = ("own", "dept", "dept_tree", "all")
+RIGHTS = ("hidden", "read", "write")
+
+# Never writable through a normal create/update, whatever the role says.
+PROTECTED_FIELDS = frozenset(
+    {"id", "owner_id", "department_id", "department_path", "created_by_id", "created_at", "updated_at",
+     "deleted_at", "deleted_by_id", "roles", "role_ids", "password_hash", "token_version", "search_text", "search_grams"}
+)
+
+# Money fields per module: what "amount rights" cover.
+MONEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "opportunity": ("amount",),
+    "contract": ("amount",),
+    "payment": ("amount",),
+    "quote_line": ("unit_price", "discount_percent", "amount"),
+    "product": ("price",),
+}
+
+_BUSINESS = ("customer", "contact", "opportunity", "followup")
+_ALL_ACTIONS = list(ACTIONS)
+
+
+def _perm(mods: tuple[str, ...] | list[str], actions: list[str]) -> dict[str, list[str]]:
+    return {m: list(actions) for m in mods}
+
+
+BUILTIN_ROLES: list[dict[str, Any]] = [
+    {
+        "code": "admin", "name": "系统管理员", "name_en": "Administrator",
+        "permissions": _perm(MODULES, _ALL_ACTIONS),
+        "data_scopes": {m: "all" for m in MODULES},
+        "field_rights": {},
+    },
+    {
+        "code": "sales_manager", "name": "销售主管", "name_en": "Sales manager",
+        "permissions": {
+            **_perm(_BUSINESS, ["read", "create", "update", "delete", "export", "transfer", "force_duplicate"]),
+            "contract": ["read", "create", "update", "export"],
+            "payment": ["read", "create", "update"],
+            "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
+            "user": ["read"], "department": ["read"], "role": ["read"],
+        },
+        "data_scopes": {m: "dept_tree" for m in MODULES},
+        "field_rights": {},
+    },
+    {
+        "code": "sales_rep", "name": "销售代表", "name_en": "Sales rep",
+        "permissions": {
+            **_perm(_BUSINESS, ["read", "create", "update", "delete"]),
+            "contract": ["read", "create"],
+            "payment": ["read"],
+            "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
+            "user": ["read"], "department": ["read"],
+        },
+        "data_scopes": {m: "own" for m in MODULES},
+        # The brief: sales reps do not see contract amounts.
+        "field_rights": {"contract": {"amount": "hidden"}, "payment": {"amount": "hidden"}},
+    },
+    {
+        "code": "service", "name": "客服", "name_en": "Customer service",
+        "permissions": {
+            "customer": ["read"], "contact": ["read", "update"], "followup": ["read", "create"],
+            "product": ["read"], "tag": ["read"], "custom_field": ["read"], "pipeline": ["read"],
+            "user": ["read"], "department": ["read"],
+        },
+        "data_scopes": {m: "all" for m in MODULES},
+        "field_rights": {"opportunity": {"amount": "hidden"}, "contract": {"amount": "hidden"},
+                         "payment": {"amount": "hidden"}, "quote_line": {"unit_price": "hidden", "discount_percent": "hidden", "amount": "hidden"}},
+    },
+    {
+        "code": "marketing", "name": "市场专员", "name_en": "Marketing",
+        "permissions": {
+            "customer": ["read", "export"], "contact": ["read", "export"], "followup": ["read"],
+            "tag": ["read", "create", "update", "delete"], "custom_field": ["read"], "product": ["read"],
+            "pipeline": ["read"], "user": ["read"], "department": ["read"],
+        },
+        "data_scopes": {m: "all" for m in MODULES},
+        "field_rights": {"opportunity": {"amount": "hidden"}, "contract": {"amount": "hidden"}, "payment": {"amount": "hidden"}},
+    },
+    {
+        "code": "finance", "name": "财务", "name_en": "Finance",
+        "permissions": {
+            "customer": ["read"], "contract": ["read", "export"], "payment": ["read", "export"],
+            "opportunity": ["read"], "product": ["read"], "tag": ["read"], "custom_field": ["read"],
+            "pipeline": ["read"], "user": ["read"], "department": ["read"],
+        },
+        "data_scopes": {m: "all" for m in MODULES},
+        # The brief: finance reads contract amounts and payments but cannot edit them.
+        "field_rights": {"contract": {"amount": "read"}, "payment": {"amount": "read"}},
+    },
+    {
+        "code": "support", "name": "技术支持", "name_en": "Technical support",
+        "permissions": {
+            "customer": ["read"], "contact": ["read"], "followup": ["read", "create"], "product": ["read"],
+            "tag": ["read"], "custom_field": ["read"], "pipeline": ["read"], "user": ["read"], "department": ["read"],
+        },
+        "data_scopes": {m: "all" for m in MODULES},
+        # The brief: technical support never sees quotes, prices or amounts.
+        "field_rights": {
+            "opportunity": {"amount": "hidden"}, "contract": {"amount": "hidden"}, "payment": {"amount": "hidden"},
+            "quote_line": {"unit_price": "hidden", "discount_percent": "hidden", "amount": "hidden"},
+            "product": {"price": "hidden"},
+        },
+    },
+    {
+        "code": "auditor", "name": "审计员", "name_en": "Auditor",
+        "permissions": {m: ["read"] for m in MODULES},
+        "data_scopes": {m: "all" for m in MODULES},
+        "field_rights": {"contract": {"amount": "read"}, "payment": {"amount": "read"}, "opportunity": {"amount": "read"}},
+    },
+]

@@ -1,0 +1,228 @@
+"""Lists: filters, sort, `q` search and keyset pagination with one code path for every resource."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from kith.access import Actor, check_filter, readable
+from kith.core.errors import FieldError, KithError, field_error
+
+RESERVED = {"limit", "cursor", "q", "sort", "deleted", "force"}
+MAX_LIMIT = 200
+
+
+@dataclass
+class F:
+    """A field a list may filter and/or sort by."""
+
+    column: Any
+    kind: str = "str"  # str | int | decimal | date | datetime | bool
+    nullable: bool = True
+    sortable: bool = True
+    filterable: bool = True
+
+
+@dataclass
+class ListSpec:
+    model: Any
+    module: str
+    fields: dict[str, F]
+    default_sort: str = "-id"
+    searchable: bool = False
+    soft_delete: bool = True
+    scoped: bool = True
+    # extra filters: name -> function(session, value) -> condition
+    extra_filters: dict[str, Callable[[Session, str], ColumnElement[bool]]] = field(default_factory=dict)
+    custom_entity: str | None = None
+
+
+def parse_value(name: str, kind: str, raw: str) -> Any:
+    try:
+        if kind == "int":
+            return int(raw)
+        if kind == "decimal":
+            value = Decimal(raw)
+            if not value.is_finite():
+                raise InvalidOperation
+            return value
+        if kind == "date":
+            return date.fromisoformat(raw)
+        if kind == "datetime":
+            value = datetime.fromisoformat(raw.replace("Z", "+00:00").replace(" ", "+")) if "T" in raw else datetime.fromisoformat(raw)
+            return value
+        if kind == "bool":
+            if raw.lower() in ("true", "1", "yes"):
+                return True
+            if raw.lower() in ("false", "0", "no"):
+                return False
+            raise ValueError
+        if kind == "float":
+            return float(raw)
+    except (ValueError, InvalidOperation, OverflowError):
+        code = {"int": "invalid_number", "decimal": "invalid_number", "float": "invalid_number", "date": "invalid_date",
+                "datetime": "invalid_datetime", "bool": "invalid_boolean"}[kind]
+        raise field_error(name, code, status=400) from None
+    if len(raw) > 500:
+        raise field_error(name, "too_long", status=400, max=500)
+    return raw
+
+
+def _encode_cursor(sort: str, value: Any, last_id: int) -> str:
+    if isinstance(value, (datetime, date)):
+        value = value.isoformat()
+    elif isinstance(value, Decimal):
+        value = str(value)
+    raw = json.dumps({"s": sort, "v": value, "i": last_id}, ensure_ascii=False, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str, sort: str) -> tuple[Any, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        data = json.loads(raw)
+        if data["s"] != sort or not isinstance(data["i"], int):
+            raise ValueError
+        return data["v"], data["i"]
+    except (ValueError, KeyError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise KithError(400, "invalid_cursor", fields=[FieldError("cursor", "invalid")]) from None
+
+
+class ListQuery:
+    def __init__(self, session: Session, actor: Actor, spec: ListSpec, params: Mapping[str, str]) -> None:
+        self.session = session
+        self.actor = actor
+        self.spec = spec
+        self.params = params
+        self.where: list[ColumnElement[bool]] = []
+        self.custom_fields: dict[str, Any] = {}
+        if spec.custom_entity:
+            from kith.customfields.service import definitions
+
+            self.custom_fields = {d.name: d for d in definitions(session, spec.custom_entity)}
+
+    def _field(self, name: str) -> F | None:
+        if name in self.spec.fields:
+            return self.spec.fields[name]
+        if name.startswith("cf_") and name[3:] in self.custom_fields:
+            from kith.customfields.service import filter_field
+
+            return filter_field(self.spec.model, self.custom_fields[name[3:]])
+        return None
+
+    def build(self) -> None:
+        spec, model = self.spec, self.spec.model
+        if spec.scoped:
+            self.where.append(readable(self.actor, model, spec.module))
+        if spec.soft_delete:
+            deleted = self.params.get("deleted", "false")
+            if deleted not in ("true", "false"):
+                raise field_error("deleted", "invalid_boolean", status=400)
+            self.where.append(model.deleted_at.is_not(None) if deleted == "true" else model.deleted_at.is_(None))
+        q = self.params.get("q")
+        if q is not None and q.strip():
+            if not spec.searchable:
+                raise KithError(400, "invalid_filter", {"field": "q"}, fields=[FieldError("q", "invalid")])
+            from kith.search.index import match
+
+            self.where.append(match(self.session, model, q[:100]))
+        for key, raw in self.params.items():
+            if key in RESERVED:
+                continue
+            self.where.append(self._filter(key, raw))
+
+    def _filter(self, key: str, raw: str) -> ColumnElement[bool]:
+        spec = self.spec
+        if key in spec.extra_filters:
+            check_filter(self.actor, spec.module, key)
+            return spec.extra_filters[key](self.session, raw)
+        if key in ("updated_after", "created_after", "updated_before", "created_before"):
+            col = getattr(spec.model, key.split("_")[0] + "_at")
+            value = parse_value(key, "datetime", raw)
+            return col >= value if key.endswith("after") else col < value
+        name, _, op = key.partition("__")
+        f = self._field(name)
+        if f is None or not f.filterable or op not in ("", "gte", "lte", "in", "isnull"):
+            raise KithError(400, "invalid_filter", {"field": key}, fields=[FieldError(key, "unknown_field")])
+        check_filter(self.actor, spec.module, name)
+        if op == "isnull":
+            return f.column.is_(None) if parse_value(key, "bool", raw) else f.column.is_not(None)
+        if op == "in":
+            values = [parse_value(key, f.kind, v) for v in raw.split(",") if v != ""][:200]
+            return f.column.in_(values)
+        value = parse_value(key, f.kind, raw)
+        if op == "gte":
+            return f.column >= value
+        if op == "lte":
+            return f.column <= value
+        return f.column == value
+
+    def _sort(self) -> tuple[str, F | None, bool]:
+        sort = self.params.get("sort") or self.spec.default_sort
+        desc = sort.startswith("-")
+        name = sort.lstrip("-")
+        if name == "id":
+            return sort, None, desc
+        f = self._field(name)
+        if f is None or not f.sortable:
+            raise KithError(400, "invalid_sort", {"field": name}, fields=[FieldError("sort", "invalid")])
+        check_filter(self.actor, self.spec.module, name)
+        return sort, f, desc
+
+    def run(self, extra: Callable[[Select[Any]], Select[Any]] | None = None) -> tuple[list[Any], str | None, int]:
+        self.build()
+        try:
+            limit = int(self.params.get("limit", 20))
+        except ValueError:
+            raise field_error("limit", "invalid_number", status=400) from None
+        if limit < 1 or limit > MAX_LIMIT:
+            raise field_error("limit", "invalid_choice", status=400, choices="1–200")
+        sort, f, desc = self._sort()
+        model = self.spec.model
+        stmt = select(model).where(*self.where)
+        if extra:
+            stmt = extra(stmt)
+        count_stmt = select(func.count()).select_from(stmt.with_only_columns(model.id).subquery())
+        id_col = model.id
+        cursor = self.params.get("cursor")
+        if f is None:
+            if cursor:
+                _, last = _decode_cursor(cursor, sort)
+                stmt = stmt.where(id_col < last if desc else id_col > last)
+            stmt = stmt.order_by(id_col.desc() if desc else id_col.asc())
+        else:
+            col = f.column
+            if cursor:
+                raw_value, last = _decode_cursor(cursor, sort)
+                value = None if raw_value is None else parse_value("cursor", f.kind, str(raw_value))
+                if value is None:
+                    cond = and_(col.is_(None), id_col < last if desc else id_col > last)
+                else:
+                    after = col < value if desc else col > value
+                    tie = and_(col == value, id_col < last if desc else id_col > last)
+                    cond = or_(after, tie, col.is_(None)) if f.nullable else or_(after, tie)
+                stmt = stmt.where(cond)
+            order = col.desc() if desc else col.asc()
+            if f.nullable:
+                order = order.nulls_last()
+            stmt = stmt.order_by(order, id_col.desc() if desc else id_col.asc())
+            stmt = stmt.add_columns(col.label("_sort_value"))
+        rows = self.session.execute(stmt.limit(limit + 1)).all()
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        items = [r[0] for r in rows]
+        next_cursor = None
+        if has_more and rows:
+            last_row = rows[-1]
+            next_cursor = _encode_cursor(sort, last_row[1] if f is not None else None, last_row[0].id)
+        total = self.session.scalar(count_stmt) or 0
+        return items, next_cursor, total

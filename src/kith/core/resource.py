@@ -1,0 +1,333 @@
+"""One implementation of the REST conventions (API.md) that every record type plugs into:
+list / create / read / update / delete / restore with keyset paging, ETag + If-Match,
+Idempotency-Key, field rights and 404-for-invisible.
+
+No `from __future__ import annotations` here: endpoint signatures are built at runtime from
+each resource's schemas, so FastAPI can document them."""
+
+import json
+import re
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from kith.access import Actor, can, check_write, readable, require, strip
+from kith.core import clock, idempotency
+from kith.core.deps import current_actor, get_session
+from kith.core.errors import FieldError, KithError, not_found, validation
+from kith.core.listing import ListQuery, ListSpec
+
+ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return value
+
+
+def etag_of(obj: Any) -> str:
+    return f'"{obj.version}"'
+
+
+def parse_if_match(header: str | None) -> int | None:
+    if header is None:
+        return None
+    m = ETAG_RE.match(header)
+    if not m:
+        raise KithError(412, "precondition_failed")
+    return int(m.group(1))
+
+
+class Resource:
+    """Subclasses set the attributes and override hooks; `router()` builds the endpoints."""
+
+    path: str = ""
+    module: str = ""
+    model: Any = None
+    create_schema: type[BaseModel] = BaseModel
+    update_schema: type[BaseModel] = BaseModel
+    out_schema: type[BaseModel] = BaseModel
+    list_spec: ListSpec
+    scoped: bool = True
+    soft_delete: bool = True
+    custom_entity: str | None = None
+    tag_entity: str | None = None
+    title_en: str = ""
+    tag: str = ""
+
+    # ---- visibility -------------------------------------------------------------------------
+    def visible_query(self, actor: Actor):
+        stmt = select(self.model)
+        if self.scoped:
+            stmt = stmt.where(readable(actor, self.model, self.module))
+        else:
+            if not can(actor, self.module, "read"):
+                stmt = stmt.where(False)  # type: ignore[arg-type]
+        return stmt
+
+    def get_visible(self, session: Session, actor: Actor, record_id: int, *, deleted: bool | None = False) -> Any:
+        stmt = self.visible_query(actor).where(self.model.id == record_id)
+        if self.soft_delete and deleted is not None:
+            stmt = stmt.where(self.model.deleted_at.is_not(None) if deleted else self.model.deleted_at.is_(None))
+        obj = session.scalar(stmt)
+        if obj is None:
+            raise not_found()
+        return obj
+
+    def is_visible(self, session: Session, actor: Actor, model: Any, module: str, record_id: int) -> bool:
+        cond = readable(actor, model, module)
+        stmt = select(exists().where(model.id == record_id, cond, *( [model.deleted_at.is_(None)] if hasattr(model, "deleted_at") else [])))
+        return bool(session.scalar(stmt))
+
+    # ---- serialisation ------------------------------------------------------------------------
+    def to_dict(self, session: Session, actor: Actor, obj: Any, ctx: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def context(self, session: Session, actor: Actor, objs: list[Any]) -> dict[str, Any]:
+        """Batch-load what the serialiser needs (owner names, tags …) in a few queries."""
+        ctx: dict[str, Any] = {}
+        if hasattr(self.model, "owner_id"):
+            from kith.auth.models import User
+
+            ids = {o.owner_id for o in objs}
+            ctx["users"] = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+        if self.tag_entity:
+            from kith.tags.service import tags_for
+
+            ctx["tags"] = tags_for(session, self.tag_entity, [o.id for o in objs])
+        if self.custom_entity:
+            from kith.customfields.service import definitions
+
+            ctx["cf_defs"] = definitions(session, self.custom_entity)
+        return ctx
+
+    def serialize_many(self, session: Session, actor: Actor, objs: list[Any]) -> list[dict[str, Any]]:
+        ctx = self.context(session, actor, objs)
+        out = []
+        for obj in objs:
+            data = self.to_dict(session, actor, obj, ctx)
+            if self.custom_entity:
+                from kith.customfields.service import flatten
+
+                data.update(flatten(obj.custom, ctx["cf_defs"]))
+            if self.tag_entity:
+                data["tags"] = ctx["tags"].get(obj.id, [])
+            if hasattr(obj, "owner_id"):
+                owner = ctx["users"].get(obj.owner_id)
+                data.setdefault("owner", {"id": obj.owner_id, "display_name": owner.display_name if owner else None})
+            for key in ("version", "created_at", "updated_at"):
+                if hasattr(obj, key):
+                    data[key] = getattr(obj, key)
+            if self.soft_delete:
+                data["deleted_at"] = obj.deleted_at
+            out.append({k: jsonable(v) for k, v in strip(actor, self.module, data).items()})
+        return out
+
+    def serialize(self, session: Session, actor: Actor, obj: Any) -> dict[str, Any]:
+        return self.serialize_many(session, actor, [obj])[0]
+
+    # ---- writes (hooks) -----------------------------------------------------------------------
+    def split_payload(self, actor: Actor, body: BaseModel, *, partial: bool) -> tuple[dict[str, Any], dict[str, Any]]:
+        """(standard fields, cf_* fields) from a validated body; unknown extras are refused."""
+        data = body.model_dump(exclude_unset=partial)
+        extras = dict(body.model_extra or {})
+        for key in extras:
+            data.pop(key, None)
+        data.pop("version", None)
+        custom = {k: v for k, v in extras.items() if k.startswith("cf_") and self.custom_entity}
+        others = [k for k in extras if k not in custom]
+        sent = [k for k in body.model_fields_set if k != "version" and k not in extras]
+        check_write(actor, self.module, [*sent, *others, *custom])
+        if others:
+            raise validation(*[FieldError(k, "unknown_field") for k in others])
+        return data, custom
+
+    def create(self, session: Session, actor: Actor, data: dict[str, Any], custom: dict[str, Any], request: Request) -> Any:
+        raise NotImplementedError
+
+    def update(self, session: Session, actor: Actor, obj: Any, data: dict[str, Any], custom: dict[str, Any]) -> Any:
+        before = {k: getattr(obj, k) for k in data}
+        for key, value in data.items():
+            setattr(obj, key, value)
+        if custom and self.custom_entity:
+            from kith.customfields.service import apply
+
+            obj.custom = apply(session, self.custom_entity, obj.custom, custom, creating=False)
+        self.after_update(session, actor, obj, before)
+        return obj
+
+    def after_update(self, session: Session, actor: Actor, obj: Any, before: dict[str, Any]) -> None:
+        pass
+
+    def delete(self, session: Session, actor: Actor, obj: Any) -> None:
+        if self.soft_delete:
+            obj.deleted_at = clock.now()
+            obj.deleted_by_id = actor.user_id
+        else:
+            session.delete(obj)
+
+    def restore(self, session: Session, actor: Actor, obj: Any) -> None:
+        obj.deleted_at = None
+        obj.deleted_by_id = None
+
+    def list_extra(self, stmt):
+        return stmt
+
+    def extra_routes(self, router: APIRouter) -> None:
+        pass
+
+    # ---- router -----------------------------------------------------------------------------
+    def router(self) -> APIRouter:
+        res = self
+        router = APIRouter(prefix=f"/{self.path}", tags=[self.tag or self.path])
+        Out = self.out_schema
+        Create = self.create_schema
+        Update = self.update_schema
+
+        class Page(BaseModel):
+            items: list[Out]  # type: ignore[valid-type]
+            next_cursor: str | None
+            total: int
+
+        Page.__name__ = f"{Out.__name__}Page"
+
+        @router.get("", response_model=Page, summary=f"List {self.path}", operation_id=f"list_{self.path.replace('-', '_')}")
+        def list_records(
+            request: Request,
+            limit: int = Query(20, ge=1, le=200),
+            cursor: str | None = Query(None, max_length=2000),
+            q: str | None = Query(None, max_length=100, description="search: Chinese, pinyin, initials, phone fragment, e-mail"),
+            sort: str | None = Query(None, max_length=60, description="field or -field"),
+            deleted: bool = Query(False, description="true lists the recycle bin"),
+            actor: Actor = Depends(current_actor),
+            session: Session = Depends(get_session),
+        ) -> Any:
+            require(actor, res.module, "read")
+            params = dict(request.query_params)
+            lq = ListQuery(session, actor, res.list_spec, params)
+            items, next_cursor, total = lq.run(res.list_extra)
+            return JSONResponse({"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total})
+
+        @router.post("", status_code=201, response_model=Out, summary=f"Create a record in {self.path}", operation_id=f"create_{self.path.replace('-', '_')}")
+        def create_record(
+            request: Request,
+            body: Create,  # type: ignore[valid-type]
+            actor: Actor = Depends(current_actor),
+            session: Session = Depends(get_session),
+        ) -> Any:
+            require(actor, res.module, "create")
+            key = request.headers.get("idempotency-key")
+            digest = None
+            if key:
+                if len(key) > 255:
+                    raise validation(FieldError("Idempotency-Key", "too_long", {"max": 255}))
+                digest = idempotency.body_hash(request.url.path, body.model_dump(mode="json"))
+                replay = idempotency.lookup(session, actor.user_id, key, request.url.path, digest)
+                if replay is not None:
+                    return JSONResponse(replay.response, status_code=replay.status_code, headers={**replay.headers, "Idempotent-Replay": "true"})
+            data, custom = res.split_payload(actor, body, partial=False)
+            obj = res.create(session, actor, data, custom, request)
+            session.flush()
+            payload = res.serialize(session, actor, obj)
+            headers = {"Location": f"{request.url.path.rstrip('/')}/{obj.id}", "ETag": etag_of(obj)}
+            if key and digest:
+                idempotency.remember(session, actor.user_id, key, request.url.path, digest, 201, payload, headers)
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                if key and digest:
+                    replay = idempotency.lookup(session, actor.user_id, key, request.url.path, digest)
+                    if replay is not None:
+                        return JSONResponse(replay.response, status_code=replay.status_code, headers=replay.headers)
+                raise
+            return JSONResponse(payload, status_code=201, headers=headers)
+
+        @router.get("/{record_id}", response_model=Out, summary=f"Read one of {self.path}", operation_id=f"get_{self.path.replace('-', '_')}")
+        def get_record(
+            record_id: int,
+            actor: Actor = Depends(current_actor),
+            session: Session = Depends(get_session),
+        ) -> Any:
+            obj = res.get_visible(session, actor, record_id, deleted=None)
+            return JSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
+
+        @router.patch("/{record_id}", response_model=Out, summary=f"Update one of {self.path}", operation_id=f"update_{self.path.replace('-', '_')}",
+                      responses={412: {"description": "stale version"}, 428: {"description": "If-Match or version required"}})
+        def update_record(
+            request: Request,
+            record_id: int,
+            body: Update,  # type: ignore[valid-type]
+            actor: Actor = Depends(current_actor),
+            session: Session = Depends(get_session),
+        ) -> Any:
+            obj = res.get_visible(session, actor, record_id)
+            require(actor, res.module, "update")
+            expected = parse_if_match(request.headers.get("if-match"))
+            body_version = getattr(body, "version", None)
+            if expected is None:
+                expected = body_version
+            if expected is None:
+                raise KithError(428, "precondition_required")
+            if expected != obj.version:
+                raise KithError(412, "precondition_failed", headers={"ETag": etag_of(obj)})
+            data, custom = res.split_payload(actor, body, partial=True)
+            res.update(session, actor, obj, data, custom)
+            try:
+                session.flush()
+            except StaleDataError:
+                session.rollback()
+                raise KithError(412, "precondition_failed") from None
+            payload = res.serialize(session, actor, obj)
+            session.commit()
+            return JSONResponse(payload, headers={"ETag": etag_of(obj)})
+
+        @router.delete("/{record_id}", status_code=204, summary=f"Move one of {self.path} to the recycle bin", operation_id=f"delete_{self.path.replace('-', '_')}")
+        def delete_record(
+            record_id: int,
+            actor: Actor = Depends(current_actor),
+            session: Session = Depends(get_session),
+        ) -> Response:
+            obj = res.get_visible(session, actor, record_id)
+            require(actor, res.module, "delete")
+            res.delete(session, actor, obj)
+            session.commit()
+            return Response(status_code=204)
+
+        if self.soft_delete:
+
+            @router.post("/{record_id}/restore", response_model=Out, summary=f"Restore one of {self.path} from the recycle bin", operation_id=f"restore_{self.path.replace('-', '_')}")
+            def restore_record(
+                record_id: int,
+                actor: Actor = Depends(current_actor),
+                session: Session = Depends(get_session),
+            ) -> Any:
+                obj = res.get_visible(session, actor, record_id, deleted=None)
+                require(actor, res.module, "delete")
+                if obj.deleted_at is None:
+                    raise KithError(409, "not_deleted")
+                res.restore(session, actor, obj)
+                session.flush()
+                payload = res.serialize(session, actor, obj)
+                session.commit()
+                return JSONResponse(payload, headers={"ETag": etag_of(obj)})
+
+        self.extra_routes(router)
+        return router
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, default=jsonable)

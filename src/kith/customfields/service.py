@@ -1,0 +1,134 @@
+"""Custom field definitions and the validation of their values (flattened as cf_<name> in the API)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import Float, String, select
+from sqlalchemy.orm import Session
+
+from kith.auth.models import User
+from kith.core.errors import FieldError, validation
+from kith.core.listing import F
+from kith.customfields.models import CustomField
+
+PREFIX = "cf_"
+
+
+def definitions(session: Session, entity_type: str) -> list[CustomField]:
+    cache = session.info.setdefault("cf_defs", {})
+    if entity_type not in cache:
+        cache[entity_type] = list(
+            session.scalars(
+                select(CustomField).where(CustomField.entity_type == entity_type, CustomField.active.is_(True)).order_by(CustomField.position, CustomField.id)
+            )
+        )
+    return cache[entity_type]
+
+
+def invalidate(session: Session) -> None:
+    session.info.pop("cf_defs", None)
+
+
+def filter_field(model: Any, d: CustomField) -> F:
+    element = model.custom[d.name]
+    if d.field_type == "number":
+        return F(element.as_float(), "float")
+    if d.field_type == "boolean":
+        return F(element.as_boolean(), "bool")
+    if d.field_type == "user":
+        return F(element.as_integer(), "int")
+    if d.field_type == "multiselect":
+        # equality on a list is meaningless; filter via containment on the serialised list
+        return F(element.as_string(), "str", sortable=False)
+    return F(element.as_string(), "str")
+
+
+def flatten(custom: dict[str, Any] | None, defs: list[CustomField]) -> dict[str, Any]:
+    custom = custom or {}
+    return {PREFIX + d.name: custom.get(d.name) for d in defs}
+
+
+def _coerce(session: Session, d: CustomField, value: Any) -> tuple[Any, FieldError | None]:
+    name = PREFIX + d.name
+    t = d.field_type
+    if t == "text":
+        if not isinstance(value, str):
+            return None, FieldError(name, "invalid_type")
+        if len(value) > 2000:
+            return None, FieldError(name, "too_long", {"max": 2000})
+        return value, None
+    if t == "number":
+        if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+            return None, FieldError(name, "invalid_number")
+        try:
+            num = Decimal(str(value))
+            if not num.is_finite() or abs(num) > Decimal("1e15"):
+                raise InvalidOperation
+        except InvalidOperation:
+            return None, FieldError(name, "invalid_number")
+        return (int(num) if num == num.to_integral_value() else float(num)), None
+    if t == "date":
+        if not isinstance(value, str):
+            return None, FieldError(name, "invalid_date")
+        try:
+            return date.fromisoformat(value).isoformat(), None
+        except ValueError:
+            return None, FieldError(name, "invalid_date")
+    if t == "boolean":
+        if not isinstance(value, bool):
+            return None, FieldError(name, "invalid_boolean")
+        return value, None
+    if t == "select":
+        if not isinstance(value, str) or value not in (d.options or []):
+            return None, FieldError(name, "invalid_choice", {"choices": "、".join(map(str, d.options or []))})
+        return value, None
+    if t == "multiselect":
+        if not isinstance(value, list) or any(not isinstance(v, str) or v not in (d.options or []) for v in value):
+            return None, FieldError(name, "invalid_choice", {"choices": "、".join(map(str, d.options or []))})
+        return list(dict.fromkeys(value)), None
+    if t == "user":
+        if isinstance(value, bool) or not isinstance(value, int) or session.get(User, value) is None:
+            return None, FieldError(name, "invalid_reference")
+        return value, None
+    return None, FieldError(name, "invalid")
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == "" or value == []
+
+
+def apply(session: Session, entity_type: str, current: dict[str, Any] | None, incoming: dict[str, Any], creating: bool) -> dict[str, Any]:
+    """Validate cf_* values from a request; return the new `custom` dict. 422 naming each bad field."""
+    defs = {d.name: d for d in definitions(session, entity_type)}
+    result = dict(current or {})
+    errors: list[FieldError] = []
+    for key, value in incoming.items():
+        name = key[len(PREFIX):]
+        d = defs.get(name)
+        if d is None:
+            errors.append(FieldError(key, "unknown_field"))
+            continue
+        if _empty(value):
+            if d.required:
+                errors.append(FieldError(key, "required"))
+            else:
+                result.pop(name, None)
+            continue
+        coerced, err = _coerce(session, d, value)
+        if err:
+            errors.append(err)
+        else:
+            result[name] = coerced
+    if creating:
+        for name, d in defs.items():
+            if d.required and _empty(result.get(name)) and (PREFIX + name) not in incoming:
+                errors.append(FieldError(PREFIX + name, "required"))
+    if errors:
+        raise validation(*errors)
+    return result
+
+
+__all__ = ["definitions", "filter_field", "flatten", "apply", "invalidate", "PREFIX", "Float", "String"]

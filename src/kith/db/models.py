@@ -1,0 +1,18 @@
+"""Imports every model so metadata is complete (Alembic, tests)."""
+
+from kith.activities.models import Event, Followup  # noqa: F401
+from kith.auth.models import Department, LoginFailure, RefreshToken, Role, User, UserRole  # noqa: F401
+from kith.contacts.models import Contact  # noqa: F401
+from kith.contracts.models import Contract, Payment, PaymentPlan  # noqa: F401
+from kith.core.idempotency import IdempotencyKey  # noqa: F401
+from kith.customers.models import Customer  # noqa: F401
+from kith.customfields.models import CustomField  # noqa: F401
+from kith.db.base import Base  # noqa: F401
+from kith.opportunities.models import OpportunityContact, Opportunity, Pipeline, QuoteLine, Stage, StageHistory  # noqa: F401
+from kith.products.models import Product  # noqa: F401
+from kith.tags.models import Tag, Tagging  # noqa: F401
+
+SEARCH_TABLES = ("customers", "contacts", "opportunities")
+
+# The search index is kept in step by session listeners: register them with the models.
+import kith.search.index  # noqa: E402,F401
