@@ -6,8 +6,18 @@ from fastapi import FastAPI
 
 
 def include_all(app: FastAPI, prefix: str) -> None:
+    from kith.activities.router import router as followups
+    from kith.auth.admin_router import routers as admin
     from kith.auth.router import router as auth
+    from kith.contacts.router import router as contacts
+    from kith.contracts.router import router as contracts
     from kith.customers.router import router as customers
+    from kith.customfields.router import router as custom_fields
+    from kith.opportunities.pipelines import router as pipelines
+    from kith.opportunities.router import router as opportunities
+    from kith.products.router import router as products
+    from kith.search.router import router as search
+    from kith.tags.router import router as tags
 
-    for router in (auth, customers):
+    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tags, custom_fields, search):
         app.include_router(router, prefix=prefix)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -30,7 +31,7 @@ def emit(
         actor_id=actor.user_id if actor else None,
         occurred_at=clock.now(),
         summary=summary[:500],
-        data=data or {},
+        data=json.loads(json.dumps(data or {}, default=str, ensure_ascii=False)),
     )
     session.add(event)
     return event

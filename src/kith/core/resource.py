@@ -160,6 +160,10 @@ class Resource:
 
     def update(self, session: Session, actor: Actor, obj: Any, data: dict[str, Any], custom: dict[str, Any]) -> Any:
         before = {k: getattr(obj, k) for k in data}
+        table = self.model.__table__
+        nulls = [k for k, v in data.items() if v is None and k in table.c and not table.c[k].nullable]
+        if nulls:
+            raise validation(*[FieldError(k, "required") for k in nulls])
         for key, value in data.items():
             setattr(obj, key, value)
         if custom and self.custom_entity:

@@ -82,3 +82,17 @@ def after_update(session: Session, actor: Actor, customer: Customer, before: dic
     if changes:
         emit(session, actor, type="customer.updated", entity_type="customer", entity_id=customer.id, customer_id=customer.id,
              summary=customer.name, data={"changes": changes})
+
+
+def visible_customer(session: Session, actor: Actor, customer_id: int | None, field: str = "customer_id") -> Customer:
+    """A customer referenced in a request body: it must exist and be visible, else 422 naming the field."""
+    from kith.core.errors import FieldError, validation
+
+    if customer_id is None:
+        raise validation(FieldError(field, "required"))
+    customer = session.scalar(
+        select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None), readable(actor, Customer, "customer"))
+    )
+    if customer is None:
+        raise validation(FieldError(field, "invalid_reference"))
+    return customer

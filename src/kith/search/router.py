@@ -1,0 +1,59 @@
+"""GET /search: one box over customers, contacts and opportunities, within the caller's scope."""
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kith.access import Actor, can, readable
+from kith.contacts.models import Contact
+from kith.core.deps import current_actor, get_session
+from kith.core.normalize import display_phone
+from kith.customers.models import Customer
+from kith.opportunities.models import Opportunity
+from kith.search.index import match
+
+router = APIRouter(tags=["search"])
+
+
+class Hit(BaseModel):
+    type: str
+    id: int
+    title: str
+    subtitle: str | None = None
+
+
+class SearchOut(BaseModel):
+    items: list[Hit]
+
+
+@router.get("/search", response_model=SearchOut, summary="Global search: Chinese, pinyin, initials, phone fragments, e-mail")
+def search(
+    q: str = Query(..., min_length=1, max_length=100),
+    limit: int = Query(8, ge=1, le=50, description="per record type"),
+    types: str = Query("customer,contact,opportunity", max_length=100),
+    actor: Actor = Depends(current_actor),
+    session: Session = Depends(get_session),
+) -> Any:
+    wanted = {t.strip() for t in types.split(",")}
+    items: list[dict[str, Any]] = []
+    if "customer" in wanted and can(actor, "customer", "read"):
+        rows = session.scalars(select(Customer).where(match(session, Customer, q), Customer.deleted_at.is_(None),
+                                                      readable(actor, Customer, "customer")).order_by(Customer.id.desc()).limit(limit))
+        items += [{"type": "customer", "id": c.id, "title": c.name,
+                   "subtitle": " · ".join(x for x in (c.city or c.province, display_phone(c.phone)) if x) or None} for c in rows]
+    if "contact" in wanted and can(actor, "contact", "read"):
+        rows2 = session.execute(select(Contact, Customer.name).join(Customer, Customer.id == Contact.customer_id)
+                                .where(match(session, Contact, q), Contact.deleted_at.is_(None), readable(actor, Contact, "contact"))
+                                .order_by(Contact.id.desc()).limit(limit)).all()
+        items += [{"type": "contact", "id": k.id, "title": k.name,
+                   "subtitle": " · ".join(x for x in (cname, display_phone(k.mobile)) if x) or None} for k, cname in rows2]
+    if "opportunity" in wanted and can(actor, "opportunity", "read"):
+        rows3 = session.execute(select(Opportunity, Customer.name).join(Customer, Customer.id == Opportunity.customer_id)
+                                .where(match(session, Opportunity, q), Opportunity.deleted_at.is_(None),
+                                       readable(actor, Opportunity, "opportunity")).order_by(Opportunity.id.desc()).limit(limit)).all()
+        items += [{"type": "opportunity", "id": o.id, "title": o.name, "subtitle": cname} for o, cname in rows3]
+    return JSONResponse({"items": items})
