@@ -55,7 +55,7 @@ describe('fetch wrapper', () => {
       422,
       { error: { code: 'validation_error', message: 'Bad', fields: [{ field: 'name', code: 'required', message: 'Required' }] }, request_id: 'x' },
     ])
-    const err = await ok(api.POST('/api/v1/customers', { body: { name: '' } })).catch((e: unknown) => e)
+    const err = await ok(api.POST('/api/v1/customers', { body: { name: '', status: 'potential' } })).catch((e: unknown) => e)
     expect(err).toBeInstanceOf(ApiError)
     expect((err as ApiError).fieldMap).toEqual({ name: 'Required' })
     expect(calls[0]?.headers.get('Authorization')).toBe('Bearer A1')

@@ -12,7 +12,11 @@ export const baseMe: Me = {
   username: 'rep_north',
   display_name: '张伟',
   timezone: 'Asia/Shanghai',
-  roles: ['sales_rep'],
+  language: 'zh-CN',
+  email: null,
+  department_id: null,
+  data_scopes: {},
+  roles: [{ code: 'sales_rep', name: '销售' }] as unknown as Me['roles'],
   permissions: {
     customer: ['read', 'create', 'update'],
     followup: ['read', 'create'],

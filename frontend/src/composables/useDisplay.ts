@@ -27,6 +27,13 @@ export function useDisplay() {
       if (field === 'owner' && r.owner_name) return String(r.owner_name)
       return ''
     }
+    // Phone numbers come normalised ("13812341234") with a display form ("138-1234-1234").
+    const shown = r[`${field}_display`]
+    if (typeof shown === 'string' && shown) return shown
+    if (field === 'stage' && typeof v === 'object') {
+      const s = v as { name?: string; name_en?: string }
+      return String((locale.value === 'en' && s.name_en) || s.name || '')
+    }
     if (field === 'owner' || field === 'actor') {
       if (typeof v === 'object') {
         const o = v as Record<string, unknown>
@@ -34,7 +41,7 @@ export function useDisplay() {
       }
       return String(v)
     }
-    if (field === 'amount' || field.endsWith('_amount')) {
+    if (field === 'amount' || field.endsWith('_amount') || field.endsWith('_total')) {
       return formatMoney(v as string, (r.currency as string | undefined) ?? 'CNY', locale.value)
     }
     if (typeof v === 'boolean') return v ? t('common.yes') : t('common.no')

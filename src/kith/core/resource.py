@@ -7,7 +7,7 @@ each resource's schemas, so FastAPI can document them."""
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,9 @@ ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 def jsonable(value: Any) -> Any:
     if isinstance(value, datetime):
-        return value.isoformat()
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).isoformat()
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -150,6 +152,9 @@ class Resource:
         custom = {k: v for k, v in extras.items() if k.startswith("cf_") and self.custom_entity}
         others = [k for k in extras if k not in custom]
         sent = [k for k in body.model_fields_set if k != "version" and k not in extras]
+        if not partial:
+            # a create schema that declares owner_id lets the service decide (it needs the transfer right)
+            sent = [k for k in sent if k != "owner_id"]
         check_write(actor, self.module, [*sent, *others, *custom])
         if others:
             raise validation(*[FieldError(k, "unknown_field") for k in others])

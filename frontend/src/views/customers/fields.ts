@@ -1,5 +1,5 @@
 export const CUSTOMER_LEVELS = ['A', 'B', 'C', 'D'] as const
-export const CUSTOMER_STATUSES = ['potential', 'active', 'lost'] as const
+export const CUSTOMER_STATUSES = ['potential', 'active', 'inactive', 'lost'] as const
 
 export const CUSTOMER_LIST_FIELDS = [
   'name',
@@ -27,6 +27,7 @@ export const CUSTOMER_FORM_FIELDS = [
   'phone',
   'email',
   'website',
+  'description',
 ] as const
 export type CustomerFormField = (typeof CUSTOMER_FORM_FIELDS)[number]
 

@@ -1,0 +1,387 @@
+"""Property-based fuzzing of every write operation (POST/PATCH/PUT) in the OpenAPI schema.
+
+The operations are enumerated from `create_app().openapi()`, so a new endpoint is fuzzed without
+touching this file. Bodies come from schemathesis (schema-conforming and deliberately negative
+cases) plus our own mutations (wrong types, missing required fields, huge strings, nulls, odd
+unicode, negative/huge numbers) and raw garbage that is not JSON at all. Requests are signed as
+admin (mostly) or rep_north, and path ids point at records that exist or ids that do not.
+
+What must hold for every request (API.md):
+* never a 5xx ("Bad input is 400/422, never 500");
+* every 4xx body is exactly the one error shape;
+* a successful create answers 201 with a Location header pointing at the new record.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from schemathesis.generation import GenerationMode
+from sqlalchemy import text
+
+from kith.app import create_app
+from kith.config import Settings
+
+API = "/api/v1"
+WRITE_METHODS = ("post", "patch", "put")
+MAX_EXAMPLES = 30
+
+
+def _build_schema() -> dict[str, Any]:
+    # An app object only to read its schema at collection time (no database is touched).
+    app = create_app(Settings(database_url="sqlite:///:memory:", environment="test", secret_key="s" * 40, _env_file=None))  # type: ignore[call-arg]
+    return app.openapi()
+
+
+SCHEMA = _build_schema()
+OPERATIONS = sorted(
+    (method.upper(), path)
+    for path, ops in SCHEMA["paths"].items()
+    for method in ops
+    if method in WRITE_METHODS
+)
+_ST_SCHEMA = schemathesis.openapi.from_dict(SCHEMA)
+
+# Endpoints that only exist to be called before/without a session: the bearer token is irrelevant.
+_NO_CREATE = {"/api/v1/auth/login", "/api/v1/auth/refresh", "/api/v1/auth/logout"}
+
+
+def _is_create(method: str, path: str) -> bool:
+    op = SCHEMA["paths"][path][method.lower()]
+    if method != "POST" or path in _NO_CREATE:
+        return False
+    collection = "{" not in path and path.count("/") == 3  # /api/v1/<things>
+    return collection or op.get("operationId", "").startswith("create_")
+
+
+# ---- generated pieces ------------------------------------------------------------------------
+MISSING_IDS = [0, -1, 987_654_321, 2**31, 2**63 + 5]
+
+WEIRD_STRINGS = [
+    "",
+    " ",
+    "x" * 100_000,
+    "客户" * 5_000,
+    "\u0000",
+    "a\u0000b",
+    "\ud800",  # lone surrogate (valid JSON escape, invalid unicode)
+    "😀🇨🇳𝔘\u202e\u200b",
+    "'; DROP TABLE customers; --",
+    "%s%n{0}{name}",
+    "1e999999",
+    "NaN",
+    "-Infinity",
+    "-0",
+    "99999999999999999999999999999999.99",
+    "0.000000001",
+    "１２３",  # full-width digits
+    "2026-02-30",
+    "2026-01-31T25:61:00+08:00",
+    "9999-12-31T23:59:59+14:00",
+    "13812345678",
+    "not-an-email@",
+]
+WEIRD_VALUES: list[Any] = [
+    None, True, False, 0, -1, -(10**30), 10**30, 2**63, -(2**63) - 1, 1.5, -1e308, 1e308,
+    [], {}, [None], {"a": {"b": {"c": []}}}, ["x"] * 500, *WEIRD_STRINGS,
+]
+
+GARBAGE_BODIES: list[tuple[bytes, str]] = [
+    (b"", "application/json"),
+    (b"{", "application/json"),
+    (b"null", "application/json"),
+    (b"[]", "application/json"),
+    (b'"just a string"', "application/json"),
+    (b"12345", "application/json"),
+    (b"\xff\xfe\x00garbage", "application/json"),
+    (b'{"name": NaN, "amount": Infinity}', "application/json"),
+    (b'{"a": 1, "a": 2}', "application/json"),
+    (b"[" * 5000 + b"]" * 5000, "application/json"),
+    (b'{"name": "x"}', "text/plain"),
+    (b"name=x&customer_id=1", "application/x-www-form-urlencoded"),
+    (b"<xml/>", "application/xml"),
+]
+
+
+def _positive(op) -> st.SearchStrategy:
+    return op.as_strategy(generation_mode=GenerationMode.POSITIVE)
+
+
+def _negative(op) -> st.SearchStrategy:
+    return op.as_strategy(generation_mode=GenerationMode.NEGATIVE)
+
+
+def _body_schema(method: str, path: str) -> bool:
+    return "requestBody" in SCHEMA["paths"][path][method.lower()]
+
+
+@st.composite
+def requests(draw, method: str, path: str) -> dict[str, Any]:
+    """One request: who, which path ids (existing or not), which If-Match, which body."""
+    op = _ST_SCHEMA[path][method]
+    has_body = _body_schema(method, path)
+    kinds = ["positive", "mutated", "negative", "garbage"] if has_body else ["positive", "garbage"]
+    kind = draw(st.sampled_from(kinds), label="kind")
+    req: dict[str, Any] = {"kind": kind, "user": draw(st.sampled_from(["admin", "admin", "admin", "rep_north"]), label="user")}
+    req["ids"] = {}
+    for name in _path_params(path):
+        req["ids"][name] = draw(st.one_of(st.just("existing"), st.just("existing"), st.just("existing"), st.sampled_from(MISSING_IDS)), label=name)
+    req["if_match"] = draw(st.sampled_from(["fresh", "fresh", "fresh", "none", "stale", "garbage"]), label="if_match")
+    req["ref_ids"] = draw(st.booleans(), label="use existing reference ids")
+    if kind == "garbage":
+        req["raw"] = draw(st.sampled_from(GARBAGE_BODIES))
+        return req
+    if kind == "negative":
+        try:
+            case = draw(_negative(op))
+        except Exception:  # noqa: BLE001 - nothing in this operation can be negated; fall back to positive
+            case = draw(_positive(op))
+    else:
+        case = draw(_positive(op))
+    body = case.body if has_body else None
+    if kind == "mutated" and isinstance(body, dict):
+        body = dict(body)
+        props = list(SCHEMA_PROPS.get((method, path), [])) or list(body) or ["name"]
+        for _ in range(draw(st.integers(1, 3), label="mutations")):
+            key = draw(st.sampled_from(props + list(body) if body else props), label="field")
+            action = draw(st.sampled_from(["drop", "set", "set", "set"]), label="action")
+            if action == "drop":
+                body.pop(key, None)
+            else:
+                body[key] = draw(st.sampled_from(WEIRD_VALUES), label="value")
+    req["body"] = body
+    req["has_body"] = has_body
+    return req
+
+
+def _path_params(path: str) -> list[str]:
+    return [seg[1:-1] for seg in path.split("/") if seg.startswith("{")]
+
+
+def _schema_props() -> dict[tuple[str, str], list[str]]:
+    out = {}
+    for method, path in OPERATIONS:
+        rb = SCHEMA["paths"][path][method.lower()].get("requestBody")
+        if not rb:
+            continue
+        schema = rb["content"]["application/json"]["schema"]
+        if "$ref" in schema:
+            schema = SCHEMA["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+        out[(method, path)] = list(schema.get("properties", {}))
+    return out
+
+
+SCHEMA_PROPS = _schema_props()
+
+
+# ---- seed records the path ids can point at ------------------------------------------------------
+class Pool:
+    """Records created through the API before fuzzing; path ids and reference fields point at them."""
+
+    def __init__(self, api, db) -> None:
+        self.api = api
+        self.ids: dict[str, list[int]] = {}
+        self.by_ref: dict[str, list[int]] = {}
+        a = api
+        uid = uuid.uuid4().hex[:6]
+        cust = a.customer()
+        cust_rep = a.customer(user="rep_north")
+        gone = a.customer()
+        assert a.delete(f"/customers/{gone['id']}").status_code == 204
+        contact = a.contact(cust["id"])
+        contact_rep = a.contact(cust_rep["id"], user="rep_north")
+        opp = a.opportunity(cust["id"])
+        opp_rep = a.opportunity(cust_rep["id"], user="rep_north")
+        contract = a.contract(cust["id"])
+        product = self._create("/products", {"name": f"产品{uid}", "price": "99.50"})
+        tag = self._create("/tags", {"name": f"标签{uid}"})
+        followup = self._create("/followups", {"customer_id": cust["id"], "type": "call", "content": "电话沟通需求"})
+        followup_rep = self._create("/followups", {"customer_id": cust_rep["id"], "type": "visit", "content": "上门拜访"}, user="rep_north")
+        cfield = self._create("/custom-fields", {"entity_type": "customer", "name": f"fz{uid}", "label": "模糊测试", "field_type": "text"})
+        pipeline = self._create("/pipelines", {"name": f"流程{uid}", "stages": [{"name": "开始", "probability": 10},
+                                                                              {"name": "赢单", "probability": 100, "kind": "won"}]})
+        dept = self._create("/departments", {"name": f"部门{uid}", "parent_id": api.world.depts["hq"]})
+        user = self._create("/users", {"username": f"fuzz_{uid}", "display_name": "模糊用户", "password": "fuzz-pass-2026",
+                                       "department_id": dept["id"]})
+        role = self._create("/roles", {"code": f"fuzz_{uid}", "name": "模糊角色"})
+        r = a.post(f"/opportunities/{opp['id']}/quote-lines", {"description": "实施服务", "quantity": "2", "unit_price": "500"})
+        assert r.status_code == 201, r.text
+        line_id = r.json()["items"][0]["id"]
+        r = a.post(f"/contracts/{contract['id']}/payment-plans", {"due_date": "2026-06-30", "amount": "60000"})
+        assert r.status_code == 201, r.text
+        plan_id = r.json()["plans"][0]["id"]
+        stages = [row[0] for row in db.execute(text("SELECT id FROM stages ORDER BY id"))]
+
+        self.ids = {
+            "customers": [cust["id"], cust_rep["id"], gone["id"]],
+            "contacts": [contact["id"], contact_rep["id"]],
+            "opportunities": [opp["id"], opp_rep["id"]],
+            "contracts": [contract["id"]],
+            "products": [product["id"]],
+            "tags": [tag["id"]],
+            "followups": [followup["id"], followup_rep["id"]],
+            "custom-fields": [cfield["id"]],
+            "pipelines": [pipeline["id"]],
+            "departments": [dept["id"]],
+            "users": [user["id"]],  # never the seed users: a fuzzed password would lock them out
+            "roles": [role["id"]],  # never the built-in roles: they are shared by every test
+            "contact_id": [contact["id"], contact_rep["id"]],
+            "line_id": [line_id],
+        }
+        users = list(api.world.users.values())
+        self.by_ref = {
+            "customer_id": self.ids["customers"], "contact_id": self.ids["contacts"], "opportunity_id": self.ids["opportunities"],
+            "contract_id": self.ids["contracts"], "product_id": self.ids["products"], "stage_id": stages,
+            "pipeline_id": self.ids["pipelines"], "owner_id": users, "manager_id": users, "department_id": list(api.world.depts.values()),
+            "parent_id": [dept["id"]], "plan_id": [plan_id],
+        }
+
+    def _create(self, path: str, body: dict[str, Any], user: str = "admin") -> dict[str, Any]:
+        r = self.api.post(path, body, user=user)
+        assert r.status_code == 201, (path, r.text)
+        return r.json()
+
+    def resolve(self, path: str, choices: dict[str, Any], rnd) -> str:
+        segs = path[len(API) + 1:].split("/")
+        out = []
+        for i, seg in enumerate(segs):
+            if seg.startswith("{"):
+                name = seg[1:-1]
+                choice = choices[name]
+                if choice == "existing":
+                    pool = self.ids.get(name) or self.ids[segs[i - 1]]
+                    choice = rnd.choice(pool)
+                out.append(str(choice))
+            else:
+                out.append(seg)
+        return f"{API}/" + "/".join(out)
+
+
+@pytest.fixture()
+def pool(api, db, engine):
+    """Seed records, and afterwards put back what `world` does not reset: pipelines, stages, roles."""
+    with engine.connect() as conn:
+        pipelines = {row[0]: row[1] for row in conn.execute(text("SELECT id, is_default FROM pipelines"))}
+        stages = {row[0] for row in conn.execute(text("SELECT id FROM stages"))}
+        roles = {row[0] for row in conn.execute(text("SELECT id FROM roles"))}
+    yield Pool(api, db)
+    from conftest import _CLEAN
+
+    with engine.begin() as conn:
+        for table in _CLEAN:
+            conn.execute(text(f"DELETE FROM {table}"))
+        keep_st = ",".join(str(i) for i in stages) or "0"
+        keep_pl = ",".join(str(i) for i in pipelines) or "0"
+        keep_ro = ",".join(str(i) for i in roles) or "0"
+        conn.execute(text(f"DELETE FROM stages WHERE id NOT IN ({keep_st})"))
+        conn.execute(text(f"DELETE FROM pipelines WHERE id NOT IN ({keep_pl})"))
+        conn.execute(text(f"DELETE FROM roles WHERE id NOT IN ({keep_ro})"))
+        for pid, is_default in pipelines.items():
+            conn.execute(text("UPDATE pipelines SET is_default = :d WHERE id = :i"), {"d": is_default, "i": pid})
+
+
+# ---- checks ------------------------------------------------------------------------------------------
+def check_error_shape(r, context: str) -> None:
+    try:
+        body = r.json()
+    except ValueError:
+        pytest.fail(f"{context}: {r.status_code} body is not JSON: {r.text[:300]!r}")
+    assert isinstance(body, dict) and set(body) == {"error", "request_id"}, f"{context}: {r.status_code} wrong shape {body!r}"[:2000]
+    err = body["error"]
+    assert isinstance(err, dict), context
+    assert {"code", "message", "fields"} <= set(err) <= {"code", "message", "fields", "details"}, f"{context}: {err!r}"[:2000]
+    assert isinstance(err["code"], str) and err["code"], f"{context}: {err!r}"[:2000]
+    assert isinstance(err["message"], str) and err["message"], f"{context}: {err!r}"[:2000]
+    assert isinstance(err["fields"], list), f"{context}: {err!r}"[:2000]
+    for f in err["fields"]:
+        assert set(f) == {"field", "code", "message"} and all(isinstance(v, str) for v in f.values()), f"{context}: {f!r}"[:2000]
+    assert isinstance(body["request_id"], str) and body["request_id"], context
+
+
+def _replace_refs(body: Any, pool: Pool, rnd) -> Any:
+    if isinstance(body, dict):
+        out = {}
+        for k, v in body.items():
+            if k in pool.by_ref and pool.by_ref[k] and (v is None or isinstance(v, int)):
+                out[k] = rnd.choice(pool.by_ref[k])
+            else:
+                out[k] = _replace_refs(v, pool, rnd)
+        return out
+    if isinstance(body, list):
+        return [_replace_refs(v, pool, rnd) for v in body]
+    return body
+
+
+def _describe(method: str, url: str, req: dict[str, Any], body: Any) -> str:
+    shown = body if not isinstance(body, (bytes, str)) else body[:200]
+    return f"{method} {url} as {req['user']} ({req['kind']}) body={json.dumps(shown, ensure_ascii=False, default=str)[:600]}"
+
+
+def run_one(api, pool: Pool, method: str, path: str, req: dict[str, Any], rnd) -> None:
+    client = api.client
+    url = pool.resolve(path, req["ids"], rnd)
+    headers = api.headers(req["user"], {"Accept-Language": rnd.choice(["en", "zh-CN"])})
+    if method == "PATCH" or path.endswith("/stage"):
+        if req["if_match"] == "fresh":
+            got = client.get(url.removesuffix("/stage"), headers=headers)
+            if got.status_code == 200 and "ETag" in got.headers:
+                headers["If-Match"] = got.headers["ETag"]
+        elif req["if_match"] == "stale":
+            headers["If-Match"] = '"0"'
+        elif req["if_match"] == "garbage":
+            headers["If-Match"] = "W/not-a-version"
+    if req["kind"] == "garbage":
+        content, ctype = req["raw"]
+        headers["Content-Type"] = ctype
+        r = client.request(method, url, content=content, headers=headers)
+        body: Any = content
+    else:
+        body = req.get("body")
+        if req["ref_ids"]:
+            body = _replace_refs(body, pool, rnd)
+        if req.get("has_body"):
+            # allow_nan and lone surrogates reach the server as a JSON client might send them
+            content = json.dumps(body, ensure_ascii=True, allow_nan=True).encode()
+            headers["Content-Type"] = "application/json"
+            r = client.request(method, url, content=content, headers=headers)
+        else:
+            r = client.request(method, url, headers=headers)
+    context = _describe(method, url, req, body)
+    assert r.status_code < 500, f"{context}\n-> {r.status_code} {r.text[:500]}"
+    if 400 <= r.status_code < 500:
+        check_error_shape(r, context)
+    if 200 <= r.status_code < 300 and _is_create(method, path):
+        assert r.status_code == 201, f"{context}\n-> {r.status_code} (a create must answer 201)"
+        location = r.headers.get("Location")
+        assert location, f"{context}\n-> 201 without a Location header"
+        assert client.get(location, headers=api.headers("admin")).status_code == 200, f"{context}\n-> Location {location} does not resolve"
+
+
+def test_every_write_operation_is_enumerated():
+    """The fuzz set is the schema: the core write endpoints of API.md are all in it."""
+    ops = set(OPERATIONS)
+    for expected in [("POST", "/api/v1/customers"), ("PATCH", "/api/v1/customers/{record_id}"), ("POST", "/api/v1/contacts"),
+                     ("POST", "/api/v1/opportunities"), ("POST", "/api/v1/opportunities/{record_id}/stage"), ("POST", "/api/v1/contracts"),
+                     ("POST", "/api/v1/followups"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh")]:
+        assert expected in ops
+
+
+def test_schema_matches_the_served_app(app):
+    served = sorted((m.upper(), p) for p, ops in app.openapi()["paths"].items() for m in ops if m in WRITE_METHODS)
+    assert served == OPERATIONS
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p[len(API):]}" for m, p in OPERATIONS])
+@hsettings(max_examples=MAX_EXAMPLES, deadline=None, database=None, derandomize=True,
+           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                  HealthCheck.data_too_large, HealthCheck.large_base_example])
+@given(data=st.data())
+def test_fuzz_write_operation(api, pool, method, path, data):
+    req = data.draw(requests(method, path), label="request")
+    rnd = data.draw(st.randoms(use_true_random=False), label="rnd")
+    run_one(api, pool, method, path, req, rnd)
