@@ -18,6 +18,8 @@ reps and a few non-sales users: about 50 owners share the customers evenly.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
 import random
 import sys
 import time
@@ -215,35 +217,47 @@ def build_org(session: Session, rng: random.Random) -> dict[str, Any]:
 # rows
 # ---------------------------------------------------------------------------------------------
 
+# Ids are allocated in fixed blocks per chunk so that chunks can be generated in parallel processes
+# (the blocks bound the children per customer: contacts ≤ 2, stage changes ≤ 5, follow-ups ≤ 6, events ≤ 14).
+ID_BLOCK = {"customers": 1, "contacts": 2, "opportunities": 1, "opportunity_stage_history": 5, "followups": 6, "events": 16}
+
+
 class Loader:
-    def __init__(self, session: Session, org: dict[str, Any], seed: int, now: datetime) -> None:
+    """Picklable recipe for one chunk of rows (runs in worker processes)."""
+
+    def __init__(self, session: Session, org: dict[str, Any], seed: int, now: datetime, chunk_size: int) -> None:
         from kith.demo import REGIONS
         from kith.opportunities.models import Stage
 
-        self.session = session
         self.dialect = session.get_bind().dialect.name
-        self.rng = random.Random(seed)
+        self.seed = seed
         self.now = now
-        self.owners = org["owners"]
+        self.chunk_size = chunk_size
+        self.owners = [(SimpleNamespace(id=u.id, department_id=u.department_id), cities) for u, cities in org["owners"]]
         self.paths = org["paths"]
         self.regions = {city: (prov, city, districts, area) for prov, city, districts, area in REGIONS}
-        self.stages = list(session.scalars(select(Stage).order_by(Stage.pipeline_id, Stage.position)))
-        self.stages = [s for s in self.stages if s.pipeline_id == self.stages[0].pipeline_id]
-        self.ids = {t: 0 for t in BIG_TABLES}
+        stages = list(session.scalars(select(Stage).order_by(Stage.pipeline_id, Stage.position)))
+        self.stages = [SimpleNamespace(id=s.id, pipeline_id=s.pipeline_id, position=s.position, kind=s.kind, name=s.name)
+                       for s in stages if s.pipeline_id == stages[0].pipeline_id]
+
+    def __call__(self, job: tuple[int, int]) -> dict[str, Any]:
+        k, n = job
+        self.rng = random.Random(self.seed * 1_000_003 + k)
+        self.ids = {t: k * self.chunk_size * ID_BLOCK[t] for t in BIG_TABLES}
         self.seen_names: set[str] = set()
-        self.counts = {t: 0 for t in BIG_TABLES}
+        return self.chunk(n)
 
     def next_id(self, table: str) -> int:
         self.ids[table] += 1
         return self.ids[table]
 
-    def chunk(self, n: int) -> None:
+    def chunk(self, n: int) -> dict[str, Any]:
         from kith.activities.models import Event, Followup
         from kith.contacts.models import Contact
         from kith.core.normalize import grams_of, normalize_company
         from kith.customers.models import Customer
         from kith.demo import (FOLLOWUP_TEXTS, FOLLOWUP_TYPES, FOLLOWUP_WEIGHTS, INDUSTRIES, LEVEL_WEIGHTS, LEVELS,
-                               SOURCE_WEIGHTS, SOURCES, TITLES, brand, company_name, landline, mobile, person_name)
+                               SOURCE_WEIGHTS, SOURCES, TITLES, BRAND_TAILS, brand, company_name, landline, mobile, person_name)
         from kith.opportunities.models import Opportunity, StageHistory
         from kith.search.index import values_for
 
@@ -276,7 +290,7 @@ class Loader:
             prov, city, districts, area = self.regions[rng.choice(cities)]
             industry = rng.choice(INDUSTRIES)
             for _attempt in range(20):
-                b = brand(rng)
+                b = brand(rng) + (rng.choice(BRAND_TAILS) if rng.random() < 0.4 else "")
                 name = company_name(rng, city, industry, b)
                 key = normalize_company(name)
                 if key not in self.seen_names:
@@ -380,35 +394,43 @@ class Loader:
                 })
                 ev(when, "followup.created", "followup", fid, cid, owner.id, content[:60], {"type": ftype, "content": content})
 
-        s = self.session
-        # per customer the events must be in time order (the timeline pages by id): renumber within the chunk
-        base = self.ids["events"] - len(events)
-        for k, e in enumerate(sorted(events, key=lambda e: e["occurred_at"])):
-            e["id"] = base + k + 1
-        for model, rows, table in ((Customer, customers, "customers"), (Contact, contacts, "contacts"),
-                                   (Opportunity, opps, "opportunities"), (StageHistory, history, "opportunity_stage_history"),
-                                   (Followup, followups, "followups"), (Event, events, "events")):
-            for i in range(0, len(rows), 5000):
-                # Core executemany on the model's table: one round trip per chunk (the ORM bulk path
-                # falls back to a statement per row here because of the version counter)
-                s.execute(insert(model.__table__), rows[i : i + 5000])
-            self.counts[table] += len(rows)
-        from kith.search.index import sqlite_index_rows
-
-        for table, rows in fts.items():
-            sqlite_index_rows(s, table, rows)
-        s.commit()
-
-    def fix_sequences(self) -> None:
-        if self.dialect != "postgresql":
-            return
-        for table in BIG_TABLES:
-            self.session.execute(text(
-                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"))
-        self.session.commit()
+        # per customer the events must be in time order (the timeline pages by id): renumber in time order
+        ids = sorted(e["id"] for e in events)
+        for new_id, e in zip(ids, sorted(events, key=lambda e: e["occurred_at"])):
+            e["id"] = new_id
+        return {"customers": customers, "contacts": contacts, "opportunities": opps, "opportunity_stage_history": history,
+                "followups": followups, "events": events, "fts": fts}
 
 
-def generate(url: str, customers: int, seed: int = 42, chunk: int = 5000) -> dict[str, Any]:
+def insert_chunk(session: Session, rows: dict[str, Any], counts: dict[str, int]) -> None:
+    from kith.activities.models import Event, Followup
+    from kith.contacts.models import Contact
+    from kith.customers.models import Customer
+    from kith.opportunities.models import Opportunity, StageHistory
+    from kith.search.index import sqlite_index_rows
+
+    for model in (Customer, Contact, Opportunity, StageHistory, Followup, Event):
+        table = model.__tablename__
+        data = rows[table]
+        for i in range(0, len(data), 5000):
+            # Core executemany on the model's table: one round trip per batch (the ORM bulk path
+            # falls back to a statement per row here because of the version counter)
+            session.execute(insert(model.__table__), data[i : i + 5000])
+        counts[table] += len(data)
+    for table, fts_rows in rows["fts"].items():
+        sqlite_index_rows(session, table, fts_rows)
+    session.commit()
+
+
+def fix_sequences(session: Session) -> None:
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for table in BIG_TABLES:
+        session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"))
+    session.commit()
+
+
+def generate(url: str, customers: int, seed: int = 42, chunk: int = 2000, workers: int = 0) -> dict[str, Any]:
     from kith.bootstrap import bootstrap
     from kith.core import clock
     from kith.db.migrate import upgrade
@@ -425,26 +447,31 @@ def generate(url: str, customers: int, seed: int = 42, chunk: int = 5000) -> dic
         org = build_org(session, random.Random(seed))
         log(f"schema and {len(org['owners'])} owners ready ({time.perf_counter() - t_start:.1f}s)")
         ddl = drop_secondary_indexes(session)
-        loader = Loader(session, org, seed, clock.now().replace(microsecond=0))
+        loader = Loader(session, org, seed, clock.now().replace(microsecond=0), chunk)
         t_rows = time.perf_counter()
+        jobs = [(k, min(chunk, customers - k * chunk)) for k in range((customers + chunk - 1) // chunk)]
+        counts = {t: 0 for t in BIG_TABLES}
         done = 0
-        while done < customers:
-            n = min(chunk, customers - done)
-            loader.chunk(n)
-            done += n
-            rate = done / (time.perf_counter() - t_rows)
-            log(f"{done}/{customers} customers ({rate:.0f}/s)")
+        # rows (with their search text, pinyin and grams) are computed in worker processes while this
+        # process inserts the previous chunk
+        procs = workers or max(1, min(4, os.cpu_count() or 1))
+        ctx = multiprocessing.get_context("fork") if hasattr(os, "fork") else multiprocessing.get_context()
+        with ctx.Pool(procs) as pool:
+            for rows in pool.imap(loader, jobs):
+                insert_chunk(session, rows, counts)
+                done += len(rows["customers"])
+                log(f"{done}/{customers} customers ({done / (time.perf_counter() - t_rows):.0f}/s)")
         t_idx = time.perf_counter()
         recreate_indexes(session, ddl)
-        loader.fix_sequences()
+        fix_sequences(session)
         log(f"indexes rebuilt in {time.perf_counter() - t_idx:.1f}s")
     # ANALYZE outside a transaction (PostgreSQL VACUUM needs autocommit)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE" if engine.dialect.name == "postgresql" else "ANALYZE"))
     engine.dispose()
     elapsed = time.perf_counter() - t_start
-    summary = {"database": engine.dialect.name, "customers": customers, "rows": loader.counts, "seconds": round(elapsed, 1)}
-    log(f"done in {elapsed:.1f}s: {loader.counts}")
+    summary = {"database": engine.dialect.name, "customers": customers, "rows": counts, "seconds": round(elapsed, 1)}
+    log(f"done in {elapsed:.1f}s: {counts}")
     return summary
 
 
@@ -453,13 +480,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--database-url", required=True)
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--seed", type=int, default=42)
-    ap.add_argument("--chunk", type=int, default=5000, help="customers per batch (each with its children)")
+    ap.add_argument("--chunk", type=int, default=2000, help="customers per batch (each with its children)")
+    ap.add_argument("--workers", type=int, default=0, help="row-generating processes (default: CPUs, at most 4)")
     ap.add_argument("--reuse", action="store_true", help="keep an existing benchmark database of the same size")
     args = ap.parse_args(argv)
     if args.reuse and existing_size(args.database_url) == args.customers:
         log(f"reusing existing database with {args.customers} customers")
         return
-    generate(args.database_url, args.customers, args.seed, args.chunk)
+    generate(args.database_url, args.customers, args.seed, args.chunk, args.workers)
 
 
 if __name__ == "__main__":

@@ -346,7 +346,7 @@ def run_one(api, pool: Pool, method: str, path: str, req: dict[str, Any], rnd) -
             body = _replace_refs(body, pool, rnd)
         if req.get("has_body"):
             # allow_nan and lone surrogates reach the server as a JSON client might send them
-            content = json.dumps(body, ensure_ascii=True, allow_nan=True).encode()
+            content = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=True, allow_nan=True, default=str).encode()
             headers["Content-Type"] = "application/json"
             r = client.request(method, url, content=content, headers=headers)
         else:

@@ -371,11 +371,11 @@ def _load_customers(session: Session, ctx: _Ctx, n: int) -> None:
         domain = f"{pinyin_of(brand_name)}{rng.choice(['', 'tech', 'group', 'cn'])}.com.cn"
         nf = {"A": (8, 16), "B": (4, 10), "C": (2, 6), "D": (0, 3)}[level]
         start = max(created, now - timedelta(days=180))
-        if rng.random() < 0.15 and level != "A":  # some customers went quiet weeks ago
-            end = now - timedelta(days=rng.uniform(10, 60))
-        else:
-            end = now - timedelta(hours=1)
+        quiet = rng.random() < 0.15 and level != "A"  # some customers went quiet weeks ago
+        end = now - timedelta(days=rng.uniform(10, 60)) if quiet else now - timedelta(hours=1)
         times = sorted(_between(rng, start, end) for _ in range(rng.randint(*nf)))
+        if times and not quiet and rng.random() < 0.5:  # about half were followed up in the last week
+            times[-1] = max(times[-1], _between(rng, now - timedelta(days=6), now - timedelta(hours=2)))
         times = [t for t in times if created < t < now]
         plans.append({
             "i": i, "owner": owner, "name": name, "industry": industry, "level": level, "province": province,

@@ -1,0 +1,1 @@
+"""Kith benchmark harness (not part of the test suite): `make bench` / `bench/run.sh` / `python -m bench`."""

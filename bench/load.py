@@ -1,0 +1,339 @@
+"""Load test: start `kith serve` on a benchmark database and measure list / filter / search / detail / paging.
+
+    .venv/bin/python bench/load.py --database-url sqlite:///var/bench.db
+    .venv/bin/python bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/kith_bench --workers 2
+
+For each user (bench_admin: sees everything; bench_rep: sees own ~1/50) and each scenario, N concurrent
+clients (asyncio + httpx, default 16) send requests back to back for a bounded time; latency is measured
+per request on the client. Prints a table per scenario per user and writes bench/results/<db>-<timestamp>.json.
+Only 127.0.0.1 is ever contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = Path(__file__).resolve().parent / "results"
+BENCH_PASSWORD = "bench-pass-2026"
+API = "/api/v1"
+SCENARIOS = ["list", "list_filter", "search", "detail", "page2"]
+PERSON_NAMES = ["张伟", "王芳", "李娜", "刘洋", "陈静", "王磊", "李强", "张敏", "杨勇", "赵军", "黄艳", "周杰"]
+
+
+def log(msg: str) -> None:
+    print(f"[load {time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# server
+# ---------------------------------------------------------------------------------------------
+
+class Server:
+    def __init__(self, database_url: str, workers: int, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        env = dict(os.environ)
+        env.update({
+            "KITH_DATABASE_URL": database_url, "KITH_ENVIRONMENT": "development", "KITH_LOG_LEVEL": "WARNING",
+            "KITH_ACCESS_TOKEN_MINUTES": "240", "KITH_HOST": "127.0.0.1",
+        })
+        env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+        self.log_path = RESULTS / "server.log"
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        self.log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "kith.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"kith serve exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                if httpx.get(f"{self.url}{API}/readyz", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise RuntimeError(f"kith serve not ready after {timeout}s; see {self.log_path}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)  # our own process group (start_new_session)
+            try:
+                self.proc.wait(timeout=25)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.log_file.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# measurement
+# ---------------------------------------------------------------------------------------------
+
+@dataclass
+class Result:
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    def summary(self) -> dict[str, Any]:
+        lat = sorted(self.latencies)
+
+        def pct(p: float) -> float | None:
+            if not lat:
+                return None
+            return round(lat[min(len(lat) - 1, int(round(p / 100 * (len(lat) - 1))))] * 1000, 1)
+
+        return {
+            "requests": len(lat), "errors": self.errors, "rps": round(len(lat) / self.elapsed, 1) if self.elapsed else 0,
+            "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
+            "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None, "max_ms": pct(100),
+            "error_samples": self.error_samples[:5],
+        }
+
+
+@dataclass
+class UserCtx:
+    username: str
+    token: str
+    ids: list[int]
+    terms: list[str]
+    total: int
+    filtered_pages: bool = True
+
+
+async def login(client: httpx.AsyncClient, username: str) -> str:
+    r = await client.post(f"{API}/auth/login", json={"username": username, "password": BENCH_PASSWORD})
+    r.raise_for_status()
+    return r.json()["access_token"]
+
+
+def search_terms(rng: random.Random, customers: list[dict[str, Any]]) -> list[str]:
+    """A mix of 2-character Chinese (company words and person names), pinyin, initials and 4-digit phone fragments."""
+    from pypinyin import lazy_pinyin
+
+    terms: list[str] = []
+    for c in rng.sample(customers, min(60, len(customers))):
+        name = c["name"]
+        core = name.replace("股份有限公司", "").replace("集团有限公司", "").replace("有限公司", "")
+        i = rng.randrange(max(1, len(core) - 1))
+        two = core[i : i + 2]
+        terms.append(two)
+        terms.append("".join(lazy_pinyin(core[2:4] if len(core) > 4 else two)))
+        terms.append("".join(p[0] for p in lazy_pinyin(core[:4])))
+        digits = (c.get("phone") or "").lstrip("+")
+        if digits.startswith("86"):
+            digits = digits[2:]
+        if len(digits) >= 8:
+            j = rng.randrange(len(digits) - 3)
+            terms.append(digits[j : j + 4])
+        terms.append(rng.choice(PERSON_NAMES))
+    rng.shuffle(terms)
+    return terms
+
+
+async def prepare(client: httpx.AsyncClient, username: str, rng: random.Random) -> UserCtx:
+    token = await login(client, username)
+    headers = {"Authorization": f"Bearer {token}"}
+    ids: list[int] = []
+    sample: list[dict[str, Any]] = []
+    cursor = None
+    total = 0
+    for _ in range(10):  # up to 2,000 visible customers
+        params: dict[str, Any] = {"limit": 200}
+        if cursor:
+            params["cursor"] = cursor
+        r = await client.get(f"{API}/customers", params=params, headers=headers)
+        r.raise_for_status()
+        body = r.json()
+        total = body["total"]
+        ids += [c["id"] for c in body["items"]]
+        sample += body["items"]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    if total > len(ids) and ids:
+        # the admin sees everything: any id up to the highest is fair game
+        ids = list(range(1, max(ids) + 1))
+    r = await client.get(f"{API}/customers", params={"limit": 20, "level": "A", "sort": "-updated_at"}, headers=headers)
+    r.raise_for_status()
+    return UserCtx(username, token, ids, search_terms(rng, sample), total, filtered_pages=bool(r.json()["next_cursor"]))
+
+
+def scenario_fn(name: str, client: httpx.AsyncClient, user: UserCtx, rng: random.Random) -> Callable[[], Awaitable[tuple[float, int, str]]]:
+    headers = {"Authorization": f"Bearer {user.token}"}
+
+    async def timed(path: str, params: dict[str, Any] | None = None) -> tuple[float, int, httpx.Response]:
+        t = time.perf_counter()
+        r = await client.get(path, params=params, headers=headers)
+        return time.perf_counter() - t, r.status_code, r
+
+    async def run() -> tuple[float, int, str]:
+        if name == "list":
+            dt, st, r = await timed(f"{API}/customers", {"limit": 20})
+        elif name == "list_filter":
+            dt, st, r = await timed(f"{API}/customers", {"limit": 20, "level": "A", "sort": "-updated_at"})
+        elif name == "search":
+            dt, st, r = await timed(f"{API}/customers", {"limit": 20, "q": rng.choice(user.terms)})
+        elif name == "detail":
+            dt, st, r = await timed(f"{API}/customers/{rng.choice(user.ids)}")
+        elif name == "page2":
+            # the first page is not measured; the second (cursor) page is. The filtered, sorted list when it
+            # has a second page (keyset on updated_at, id), else the plain list (keyset on id).
+            params: dict[str, Any] = {"limit": 20, "level": "A", "sort": "-updated_at"} if user.filtered_pages else {"limit": 20}
+            _, st, r = await timed(f"{API}/customers", params)
+            if st != 200:
+                return 0.0, st, r.text[:200]
+            cursor = r.json().get("next_cursor")
+            if not cursor:
+                return 0.0, 599, "no next_cursor on the first page"
+            dt, st, r = await timed(f"{API}/customers", {**params, "cursor": cursor})
+        else:
+            raise ValueError(name)
+        return dt, st, "" if st == 200 else r.text[:200]
+
+    return run
+
+
+async def run_scenario(client: httpx.AsyncClient, user: UserCtx, name: str, concurrency: int, duration: float,
+                       warmup: float, seed: int) -> Result:
+    result = Result()
+
+    async def worker(k: int, until: float, record: bool) -> None:
+        fn = scenario_fn(name, client, user, random.Random(seed * 100 + k))
+        while time.perf_counter() < until:
+            try:
+                dt, status, err = await fn()
+            except (httpx.HTTPError, ValueError) as exc:
+                if record:
+                    result.errors += 1
+                    result.error_samples.append(repr(exc)[:200])
+                continue
+            if not record:
+                continue
+            if status == 200:
+                result.latencies.append(dt)
+            else:
+                result.errors += 1
+                result.error_samples.append(f"{status}: {err}")
+
+    if warmup > 0:
+        end = time.perf_counter() + warmup
+        await asyncio.gather(*(worker(k, end, False) for k in range(concurrency)))
+    start = time.perf_counter()
+    end = start + duration
+    await asyncio.gather(*(worker(k, end, True) for k in range(concurrency)))
+    result.elapsed = time.perf_counter() - start
+    return result
+
+
+def print_table(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    header = f"{'user':<12} {'scenario':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        s = r["stats"]
+        print(f"{r['user']:<12} {r['scenario']:<12} {s['requests']:>8} {s['p50_ms'] or '-':>8} {s['p95_ms'] or '-':>8} "
+              f"{s['p99_ms'] or '-':>8} {s['rps']:>8} {s['errors']:>7}")
+    sys.stdout.flush()
+
+
+async def run_all(base_url: str, users: list[str], scenarios: list[str], concurrency: int, duration: float, warmup: float,
+                  seed: int) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
+    out = []
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+        contexts = [await prepare(client, u, rng) for u in users]
+        for ctx in contexts:
+            log(f"{ctx.username}: sees {ctx.total} customers; {len(ctx.terms)} search terms")
+        for ctx in contexts:
+            for name in scenarios:
+                res = await run_scenario(client, ctx, name, concurrency, duration, warmup, seed)
+                stats = res.summary()
+                out.append({"user": ctx.username, "visible_customers": ctx.total, "scenario": name, "stats": stats})
+                log(f"{ctx.username:<12} {name:<12} n={stats['requests']} p50={stats['p50_ms']} p95={stats['p95_ms']} "
+                    f"p99={stats['p99_ms']} rps={stats['rps']} errors={stats['errors']}")
+    return out
+
+
+def run(database_url: str, *, workers: int | None = None, users: list[str] | None = None, scenarios: list[str] | None = None,
+        concurrency: int = 16, duration: float = 20, warmup: float = 2, seed: int = 7, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    db = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    workers = workers or (1 if db == "sqlite" else 2)
+    users = users or ["bench_admin", "bench_rep"]
+    scenarios = scenarios or SCENARIOS
+    port = free_port()
+    log(f"starting kith serve on 127.0.0.1:{port} ({db}, {workers} worker(s))")
+    server = Server(database_url, workers, port)
+    try:
+        server.wait_ready()
+        try:
+            import uvloop  # type: ignore[import-not-found]
+
+            runner = uvloop.run if hasattr(uvloop, "run") else asyncio.run
+        except ImportError:
+            runner = asyncio.run
+        rows = runner(run_all(server.url, users, scenarios, concurrency, duration, warmup, seed))
+    finally:
+        server.stop()
+    report = {
+        "database": db, "database_url": database_url.split("@")[-1], "workers": workers, "concurrency": concurrency,
+        "duration_s": duration, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "host": {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(), "python": platform.python_version()},
+        "results": rows, **(extra or {}),
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"{db}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print_table(f"== {db} ({workers} worker(s), {concurrency} concurrent clients, {duration:.0f}s per scenario) ==", rows)
+    log(f"results written to {path.relative_to(ROOT)}")
+    report["path"] = str(path)
+    return report
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description="Kith API load test against a benchmark database")
+    ap.add_argument("--database-url", required=True)
+    ap.add_argument("--workers", type=int, default=None, help="uvicorn workers (default: 2 on PostgreSQL, 1 on SQLite)")
+    ap.add_argument("--concurrency", type=int, default=16)
+    ap.add_argument("--duration", type=float, default=20, help="seconds per scenario per user")
+    ap.add_argument("--warmup", type=float, default=2)
+    ap.add_argument("--users", default="bench_admin,bench_rep")
+    ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    args = ap.parse_args(argv)
+    run(args.database_url, workers=args.workers, users=args.users.split(","), scenarios=args.scenarios.split(","),
+        concurrency=args.concurrency, duration=args.duration, warmup=args.warmup)
+
+
+if __name__ == "__main__":
+    main()
