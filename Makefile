@@ -44,7 +44,7 @@ run: venv frontend
 	@echo ""
 	@KITH_DEMO_MODE=true exec $(BIN)/kith serve --host $(HOST) --port $(PORT)
 
-test: venv frontend-test
+test: venv frontend
 	@$(BIN)/python tests/run_all.py
 
 bench: venv

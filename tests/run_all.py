@@ -63,6 +63,21 @@ def main() -> int:
                 totals[key] += int(m.group(1))
         if code not in (0,):
             worst = code or 1
+    frontend = ROOT / "frontend"
+    if (frontend / "package.json").is_file() and os.environ.get("KITH_SKIP_FRONTEND") != "1":
+        print("\n===== front end (vitest) =====", flush=True)
+        proc = subprocess.run(["npm", "run", "--silent", "test"], cwd=frontend, capture_output=True, text=True,
+                              env={**os.environ, "NO_COLOR": "1", "FORCE_COLOR": "0"})
+        out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+        print(out[-20000:])
+        m = re.search(r"Tests\s+(?:(\d+) failed\s*\|\s*)?(\d+) passed", out)
+        if m:
+            totals["failed"] += int(m.group(1) or 0)
+            totals["passed"] += int(m.group(2))
+        if proc.returncode != 0:
+            worst = proc.returncode or 1
+            if not m:
+                totals["errors"] += 1
     elapsed = time.time() - start
     failed = totals["failed"] + totals["errors"]
     print(f"\nlegs: {', '.join(legs)}; {elapsed:.0f} s")

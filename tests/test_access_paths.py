@@ -1,0 +1,66 @@
+"""Every path that takes a record id answers 404 to a user who may not see the record, and changes nothing.
+The paths come from the OpenAPI schema, so new endpoints are covered automatically."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import text
+
+SCOPED = {"customers", "contacts", "opportunities", "contracts", "followups"}
+TABLES = ["customers", "contacts", "opportunities", "contracts", "followups", "payments", "payment_plans", "quote_lines",
+          "opportunity_contacts", "events", "taggings", "opportunity_stage_history"]
+
+
+def _snapshot(engine) -> dict[str, list]:
+    with engine.connect() as conn:
+        return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY id"))] for t in TABLES}
+
+
+@pytest.fixture()
+def rep_north_records(api):
+    c = api.customer(user="rep_north", name="李的私有客户")
+    k = api.contact(c["id"], user="rep_north", name="私有联系人")
+    o = api.opportunity(c["id"], user="rep_north")
+    api.put(f"/opportunities/{o['id']}/contacts/{k['id']}", {"role": "buyer"}, user="rep_north")
+    line = api.post(f"/opportunities/{o['id']}/quote-lines", {"description": "服务", "unit_price": "10"}, user="rep_north").json()["items"][0]
+    contract = api.post("/contracts", {"customer_id": c["id"], "title": "私有合同"}, user="rep_north").json()
+    f = api.post("/followups", {"customer_id": c["id"], "type": "call", "content": "私有记录"}, user="rep_north").json()
+    return {"customers": c["id"], "contacts": k["id"], "opportunities": o["id"], "contracts": contract["id"], "followups": f["id"],
+            "contact_id": k["id"], "line_id": line["id"]}
+
+
+def test_every_record_path_is_404_for_an_outsider(api, app, engine, rep_north_records):
+    schema = app.openapi()
+    calls = 0
+    before = _snapshot(engine)
+    for path, ops in schema["paths"].items():
+        m = re.match(r"^/api/v1/([a-z-]+)/\{record_id\}", path)
+        if not m or m.group(1) not in SCOPED:
+            continue
+        resource = m.group(1)
+        url = path.replace("/api/v1", "").replace("{record_id}", str(rep_north_records[resource]))
+        url = url.replace("{contact_id}", str(rep_north_records["contact_id"])).replace("{line_id}", str(rep_north_records["line_id"]))
+        for method in ops:
+            body = {"name": "入侵", "version": 1, "stage_id": 1, "role": "buyer", "description": "x", "due_date": "2026-12-01",
+                    "amount": "1", "received_on": "2026-12-01", "type": "call", "content": "x"}
+            r = api.client.request(method.upper(), f"/api/v1{url}", json=body if method in ("post", "patch", "put") else None,
+                                   headers=api.headers("rep_east"))
+            assert r.status_code == 404, f"{method.upper()} {url}: {r.status_code} {r.text}"
+            assert r.json()["error"]["code"] == "not_found"
+            calls += 1
+    assert calls >= 20, calls
+    assert _snapshot(engine) == before
+
+
+def test_outsider_never_counts_or_finds_them(api, rep_north_records):
+    for resource in SCOPED:
+        r = api.get(f"/{resource}", user="rep_east")
+        assert r.status_code == 200
+        assert r.json() == {"items": [], "next_cursor": None, "total": 0}, resource
+    assert api.get("/search", params={"q": "私有"}, user="rep_east").json()["items"] == []
+    assert api.get("/contacts", params={"customer_id": rep_north_records["customers"]}, user="rep_east").json()["total"] == 0
+    # the owner's manager sees them all
+    for resource in SCOPED:
+        assert api.get(f"/{resource}", user="manager_north").json()["total"] >= 1, resource
