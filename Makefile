@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.kith-installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
-export KITH_DATABASE_URL ?= sqlite:///var/kith.db
+export KITH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kith.db
 
 .PHONY: run test venv frontend frontend-test bench clean help
 
@@ -27,7 +27,7 @@ frontend: venv
 	@if [ -f frontend/package.json ]; then \
 		echo "building the web UI"; \
 		cd frontend && { [ -d node_modules ] && [ node_modules/.package-lock.json -nt package-lock.json ] || npm ci --no-audit --no-fund --loglevel=error; } \
-		&& ../$(BIN)/kith openapi > openapi.json && npm run --silent build; \
+		&& cd .. && $(BIN)/kith openapi > frontend/openapi.json && cd frontend && npm run --silent build; \
 	fi
 
 frontend-test: frontend
