@@ -68,7 +68,8 @@ def main(argv: list[str] | None = None) -> None:
             summary = generate.generate(url, args.customers)
             gen_info = {"generated": True, "generation": summary}
         else:
-            print(f"[bench] reusing {db} database with {args.customers} customers", flush=True)
+            print(f"[bench] reusing {db} database with {args.customers} customers (migrating it to head)", flush=True)
+            generate.migrate_only(url)
         if args.generate_only:
             continue
         report = load.run(url, concurrency=args.concurrency, duration=args.duration,

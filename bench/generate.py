@@ -125,6 +125,16 @@ def existing_size(url: str) -> int | None:
         engine.dispose()
 
 
+def migrate_only(url: str) -> None:
+    """Bring a reused benchmark database to the current schema (cheap when it already is)."""
+    from kith.db.migrate import upgrade
+    from kith.db.session import make_engine
+
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+
+
 def drop_secondary_indexes(session: Session) -> list[str]:
     """Drop the ix_* indexes of the big tables; returns their CREATE statements."""
     dialect = session.get_bind().dialect.name
@@ -486,6 +496,7 @@ def main(argv: list[str] | None = None) -> None:
     args = ap.parse_args(argv)
     if args.reuse and existing_size(args.database_url) == args.customers:
         log(f"reusing existing database with {args.customers} customers")
+        migrate_only(args.database_url)
         return
     generate(args.database_url, args.customers, args.seed, args.chunk, args.workers)
 

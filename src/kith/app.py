@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     if problems:
         raise RuntimeError("; ".join(problems))
     klog.setup(settings.log_json, settings.log_level)
+    from kith.audit import service as audit
+
+    audit.configure(settings.secret_key)
     log = structlog.get_logger("kith.http")
 
     @asynccontextmanager
@@ -142,8 +145,28 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         structlog.contextvars.unbind_contextvars("request_id")
         return response
 
+    def _log_denial(request: Request, exc: KithError) -> None:
+        """Permission denials go to the audit log (in their own transaction: the request's was rolled back)."""
+        from kith.audit import service as audit
+        from kith.core.deps import client_info
+        from kith.db.session import session_factory
+
+        try:
+            with session_factory(app.state.engine)() as s:
+                s.info["audit"] = {**client_info(request), "actor_id": getattr(request.state, "user_id", None),
+                                   "actor_name": getattr(request.state, "actor_name", None)}
+                audit.record(s, "denied", note=f"{request.method} {request.url.path}"[:300],
+                             changes={"code": exc.code, "fields": [f.field for f in exc.fields]})
+                s.commit()
+        except Exception:  # noqa: BLE001 - never turn a 403 into a 500
+            log.exception("audit_denial_failed")
+
     @app.exception_handler(KithError)
     async def kith_error(request: Request, exc: KithError):
+        if exc.status == 403:
+            from starlette.concurrency import run_in_threadpool
+
+            await run_in_threadpool(_log_denial, request, exc)
         return _error_response(request, exc)
 
     @app.exception_handler(RequestValidationError)

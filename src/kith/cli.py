@@ -181,6 +181,25 @@ def check() -> None:
         raise typer.Exit(1)
 
 
+audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the audit log's hash chain; report the first broken entry."""
+    from kith.audit import service as audit
+    from kith.db.session import session_scope
+
+    audit.configure(get_settings().secret_key)
+    with session_scope() as session:
+        checked, broken = audit.verify(session)
+    if broken is not None:
+        console.print(f"[red]audit log BROKEN at entry {broken}[/red] ({checked} entries before it verified)")
+        raise typer.Exit(1)
+    console.print(f"[green]audit log intact:[/green] {checked} entries verified")
+
+
 @app.command()
 def openapi() -> None:
     """Print the OpenAPI schema (the front end generates its API client from it)."""

@@ -10,6 +10,7 @@ from kith.access.gate import (
     readable,
     require,
     strip,
+    writable,
 )
 
-__all__ = ["Actor", "load_actor", "can", "check_filter", "check_write", "fields_for", "readable", "require", "strip"]
+__all__ = ["Actor", "load_actor", "can", "check_filter", "check_write", "fields_for", "readable", "require", "strip", "writable"]

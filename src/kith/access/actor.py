@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -10,6 +11,13 @@ from kith.access.policy import RIGHTS, SCOPES
 from kith.auth.models import Department, User
 
 _SCOPE_RANK = {s: i for i, s in enumerate(SCOPES)}
+
+
+def _rank(scope: object) -> int:
+    # a chosen set of departments ranks between the own department tree and everything
+    if isinstance(scope, dict):
+        return _SCOPE_RANK["dept_tree"]
+    return _SCOPE_RANK.get(scope, -1)  # type: ignore[arg-type]
 _RIGHT_RANK = {r: i for i, r in enumerate(RIGHTS)}
 
 
@@ -22,11 +30,13 @@ class Actor:
     department_path: str
     roles: list[str]
     permissions: dict[str, set[str]] = field(default_factory=dict)
-    scopes: dict[str, str] = field(default_factory=dict)
+    scopes: dict[str, Any] = field(default_factory=dict)
     # module -> field -> the most permissive right over the actor's roles (only fields some role restricts)
     field_rights: dict[str, dict[str, str]] = field(default_factory=dict)
     timezone: str = "Asia/Shanghai"
     language: str = "zh-CN"
+    # for scopes that name departments: id(scope dict) -> the chosen departments' paths
+    scope_paths: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def is_admin(self) -> bool:
@@ -42,8 +52,13 @@ def compile_actor(user: User, department: Department | None) -> Actor:
         for module, actions in (role.permissions or {}).items():
             perms.setdefault(module, set()).update(actions)
         for module, scope in (role.data_scopes or {}).items():
-            if scope in _SCOPE_RANK and (module not in scopes or _SCOPE_RANK[scope] > _SCOPE_RANK[scopes[module]]):
+            if _rank(scope) < 0:
+                continue
+            if module not in scopes or _rank(scope) > _rank(scopes[module]):
                 scopes[module] = scope
+            elif isinstance(scope, dict) and isinstance(scopes[module], dict):
+                merged = sorted(set(scopes[module].get("departments", [])) | set(scope.get("departments", [])))
+                scopes[module] = {"departments": merged}
         per_role_rights.append(role.field_rights or {})
     rights: dict[str, dict[str, str]] = {}
     if per_role_rights:
@@ -72,5 +87,12 @@ def compile_actor(user: User, department: Department | None) -> Actor:
 
 
 def load_actor(session: Session, user: User) -> Actor:
+    from sqlalchemy import select
+
     dept = session.get(Department, user.department_id) if user.department_id else None
-    return compile_actor(user, dept)
+    actor = compile_actor(user, dept)
+    for scope in actor.scopes.values():
+        if isinstance(scope, dict):
+            ids = [int(i) for i in scope.get("departments", []) if isinstance(i, int)]
+            actor.scope_paths[id(scope)] = list(session.scalars(select(Department.path).where(Department.id.in_(ids)))) if ids else []
+    return actor

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, true
+from sqlalchemy import ColumnElement, false, or_, select, true
 
 from kith.access.actor import Actor
 from kith.access.policy import PROTECTED_FIELDS
@@ -21,19 +21,66 @@ def require(actor: Actor, module: str, action: str) -> None:
         raise KithError(403, "forbidden")
 
 
-def readable(actor: Actor, model: Any, module: str) -> ColumnElement[bool]:
-    """One SQL condition: which rows of `model` the actor may see in `module`."""
-    if not can(actor, module, "read"):
-        return false()
-    scope = actor.scopes.get(module, "own")
-    if scope == "all":
-        return true()
+# Collaborators and grants reach a record through itself or through its customer.
+_SHARE_VIA: dict[str, tuple[str, str]] = {
+    "customer": ("customer", "id"),
+    "contact": ("customer", "customer_id"),
+    "followup": ("customer", "customer_id"),
+    "opportunity": ("opportunity", "id"),
+    "contract": ("contract", "id"),
+}
+_GRANT_VIA: dict[str, str] = {"customer": "id", "contact": "customer_id", "followup": "customer_id"}
+
+
+def _scope_condition(actor: Actor, model: Any, scope: Any) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [model.owner_id == actor.user_id]
     if scope == "dept" and actor.department_id is not None:
         conds.append(model.department_path == actor.department_path)
     elif scope == "dept_tree" and actor.department_id is not None:
         conds.append(model.department_path.startswith(actor.department_path, autoescape=True))
+    elif isinstance(scope, dict):
+        for path in actor.scope_paths.get(id(scope), []):
+            conds.append(model.department_path.startswith(path, autoescape=True))
+    return conds
+
+
+def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElement[bool]:
+    from kith.access.models import AccessGrant, RecordCollaborator
+    from kith.core import clock
+
+    if not can(actor, module, "read"):
+        return false()
+    scope = actor.scopes.get(module, "own")
+    if scope == "all":
+        return true()
+    conds = _scope_condition(actor, model, scope)
+    share = _SHARE_VIA.get(module)
+    if share is not None:
+        entity, column = share
+        sub = select(RecordCollaborator.entity_id).where(RecordCollaborator.user_id == actor.user_id,
+                                                         RecordCollaborator.entity_type == entity)
+        if write:
+            sub = sub.where(RecordCollaborator.access == "write")
+        conds.append(getattr(model, column).in_(sub))
+    via = _GRANT_VIA.get(module)
+    if via is not None:
+        now = clock.now()
+        sub = select(AccessGrant.customer_id).where(AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None),
+                                                    AccessGrant.starts_at <= now, AccessGrant.expires_at > now)
+        if write:
+            sub = sub.where(AccessGrant.access == "write")
+        conds.append(getattr(model, via).in_(sub))
     return or_(*conds) if len(conds) > 1 else conds[0]
+
+
+def readable(actor: Actor, model: Any, module: str) -> ColumnElement[bool]:
+    """One SQL condition: which rows of `model` the actor may see in `module`."""
+    return _condition(actor, model, module, write=False)
+
+
+def writable(actor: Actor, model: Any, module: str) -> ColumnElement[bool]:
+    """Which rows the actor may change (own scope, write collaborators, write grants); actions still need the permission."""
+    return _condition(actor, model, module, write=True)
 
 
 def fields_for(actor: Actor, module: str) -> dict[str, str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 MODULES = (
     "customer", "contact", "opportunity", "contract", "payment", "product", "followup",
-    "tag", "custom_field", "pipeline", "user", "department", "role",
+    "tag", "custom_field", "pipeline", "user", "department", "role", "audit", "approval",
 )
 ACTIONS = ("read", "create", "update", "delete", "export", "import", "transfer", "approve", "manage", "force_duplicate")
 SCOPES = ("own", "dept", "dept_tree", "all")
@@ -49,7 +49,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "contract": ["read", "create", "update", "export"],
             "payment": ["read", "create", "update"],
             "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
-            "user": ["read"], "department": ["read"], "role": ["read"],
+            "user": ["read"], "department": ["read"], "role": ["read"], "approval": ["read", "create", "approve"],
         },
         "data_scopes": {m: "dept_tree" for m in MODULES},
         "field_rights": {},
@@ -61,7 +61,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "contract": ["read", "create"],
             "payment": ["read"],
             "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
-            "user": ["read"], "department": ["read"],
+            "user": ["read"], "department": ["read"], "approval": ["read", "create"],
         },
         "data_scopes": {m: "own" for m in MODULES},
         # The brief: sales reps do not see contract amounts.
@@ -115,8 +115,15 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
     },
     {
         "code": "auditor", "name": "审计员", "name_en": "Auditor",
-        "permissions": {m: ["read"] for m in MODULES},
+        "permissions": {m: ["read", "export"] for m in MODULES},
         "data_scopes": {m: "all" for m in MODULES},
         "field_rights": {"contract": {"amount": "read"}, "payment": {"amount": "read"}, "opportunity": {"amount": "read"}},
     },
 ]
+
+# Everyone may ask for access and follow their own requests; approving needs the approve right
+# (sales managers) or being the named approver of a step.
+for _role in BUILTIN_ROLES:
+    _perms = _role["permissions"]
+    if "approval" not in _perms:
+        _perms["approval"] = ["read", "create"]

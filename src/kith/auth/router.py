@@ -3,6 +3,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from kith.access import Actor
@@ -32,7 +33,13 @@ class TokenPair(BaseModel):
 
 @router.post("/auth/login", response_model=TokenPair, summary="Sign in", responses={401: {}, 429: {}})
 def login(body: LoginIn, request: Request, session: Session = Depends(get_session)) -> Any:
+    from kith.audit import service as audit
+
     tokens, error = service.login(session, request.app.state.settings, body.username, body.password)
+    user = session.scalar(select(User).where(User.username == body.username.strip().lower()))
+    audit.record(session, "login" if error is None else "login_failed", entity_type="user", entity_id=user.id if user else None,
+                 actor_id=user.id if user and error is None else None, actor_name=user.display_name if user and error is None else None,
+                 changes={"username": body.username[:64]} if error else {}, note=error.code if error else None)
     session.commit()
     if error:
         raise error

@@ -154,6 +154,7 @@ class ContractResource(Resource):
         def add_plan(record_id: int, body: PlanIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             contract = res.get_visible(session, actor, record_id)
             require(actor, "payment", "create")
+            res.require_writable(session, actor, contract, "read")
             check_write(actor, "payment", body.model_fields_set)
             session.add(PaymentPlan(contract_id=contract.id, due_date=body.due_date, amount=body.amount, note=body.note))
             session.flush()
@@ -165,6 +166,7 @@ class ContractResource(Resource):
         def add_payment(record_id: int, body: PaymentIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             contract = res.get_visible(session, actor, record_id)
             require(actor, "payment", "create")
+            res.require_writable(session, actor, contract, "read")
             check_write(actor, "payment", body.model_fields_set)
             if body.plan_id is not None:
                 plan = session.get(PaymentPlan, body.plan_id)

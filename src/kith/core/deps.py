@@ -18,8 +18,17 @@ from kith.db.session import session_factory
 bearer = HTTPBearer(auto_error=False)
 
 
+def client_info(request: Request) -> dict[str, str | None]:
+    return {
+        "ip": request.client.host if request.client else None,
+        "user_agent": (request.headers.get("user-agent") or "")[:300] or None,
+        "request_id": getattr(request.state, "request_id", None),
+    }
+
+
 def get_session(request: Request) -> Iterator[Session]:
     session = session_factory(request.app.state.engine)()
+    session.info["audit"] = client_info(request)
     try:
         yield session
     finally:
@@ -45,4 +54,6 @@ def current_actor(
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
     actor = load_actor(session, user)
     request.state.user_id = user.id
+    request.state.actor_name = user.display_name
+    session.info["audit"].update({"actor_id": user.id, "actor_name": user.display_name})
     return actor

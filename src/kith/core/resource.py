@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from kith.access import Actor, can, check_write, readable, require, strip
+from kith.access import Actor, can, check_write, readable, require, strip, writable
 from kith.core import clock, idempotency
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
@@ -88,6 +88,14 @@ class Resource:
         if obj is None:
             raise not_found()
         return obj
+
+    def require_writable(self, session: Session, actor: Actor, obj: Any, action: str = "update") -> None:
+        """The record is visible (else 404 earlier); changing it needs the permission and write access (else 403)."""
+        require(actor, self.module, action)
+        if self.scoped:
+            ok = session.scalar(select(exists().where(self.model.id == obj.id, writable(actor, self.model, self.module))))
+            if not ok:
+                raise KithError(403, "forbidden")
 
     def is_visible(self, session: Session, actor: Actor, model: Any, module: str, record_id: int) -> bool:
         cond = readable(actor, model, module)
@@ -284,7 +292,7 @@ class Resource:
             session: Session = Depends(get_session),
         ) -> Any:
             obj = res.get_visible(session, actor, record_id)
-            require(actor, res.module, "update")
+            res.require_writable(session, actor, obj)
             expected = parse_if_match(request.headers.get("if-match"))
             body_version = getattr(body, "version", None)
             if expected is None:
@@ -311,7 +319,7 @@ class Resource:
             session: Session = Depends(get_session),
         ) -> Response:
             obj = res.get_visible(session, actor, record_id)
-            require(actor, res.module, "delete")
+            res.require_writable(session, actor, obj, "delete")
             res.delete(session, actor, obj)
             session.commit()
             return Response(status_code=204)
@@ -325,7 +333,7 @@ class Resource:
                 session: Session = Depends(get_session),
             ) -> Any:
                 obj = res.get_visible(session, actor, record_id, deleted=None)
-                require(actor, res.module, "delete")
+                res.require_writable(session, actor, obj, "delete")
                 if obj.deleted_at is None:
                     raise KithError(409, "not_deleted")
                 res.restore(session, actor, obj)

@@ -16,3 +16,7 @@ SEARCH_TABLES = ("customers", "contacts", "opportunities")
 
 # The search index is kept in step by session listeners: register them with the models.
 import kith.search.index  # noqa: E402,F401
+from kith.access.models import AccessGrant, RecordCollaborator  # noqa: E402,F401
+from kith.approvals.models import ApprovalAction, ApprovalFlow, ApprovalRequest  # noqa: E402,F401
+from kith.audit.models import AuditEntry  # noqa: E402,F401
+import kith.audit.service  # noqa: E402,F401  (flush listeners)

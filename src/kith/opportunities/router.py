@@ -140,7 +140,7 @@ class OpportunityResource(Resource):
         def move_stage(record_id: int, body: StageMove, request: Request, actor: Actor = Depends(current_actor),
                        session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             expected = parse_if_match(request.headers.get("if-match"))
             expected = expected if expected is not None else body.version
             if expected is not None and expected != opp.version:
@@ -181,7 +181,7 @@ class OpportunityResource(Resource):
         def link_contact(record_id: int, contact_id: int, body: ContactLinkIn, actor: Actor = Depends(current_actor),
                          session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             contact = session.scalar(select(Contact).where(Contact.id == contact_id, Contact.deleted_at.is_(None),
                                                            readable(actor, Contact, "contact")))
             if contact is None:
@@ -202,7 +202,7 @@ class OpportunityResource(Resource):
         @router.delete("/{record_id}/contacts/{contact_id}", status_code=204, response_model=None, summary="Unlink a contact", operation_id="unlink_opportunity_contact")
         def unlink_contact(record_id: int, contact_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             link = session.scalar(select(OpportunityContact).where(OpportunityContact.opportunity_id == opp.id,
                                                                    OpportunityContact.contact_id == contact_id))
             if link is None:
@@ -266,7 +266,7 @@ class OpportunityResource(Resource):
         @router.post("/{record_id}/quote-lines", status_code=201, summary="Add a quote line", operation_id="create_quote_line")
         def add_line(record_id: int, body: QuoteLineIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             line = QuoteLine(opportunity_id=opp.id, position=0, quantity=None, unit_price=None, discount_percent=None, description="")
             _apply_line(session, actor, line, body, creating=True)
             session.add(line)
@@ -281,7 +281,7 @@ class OpportunityResource(Resource):
         def change_line(record_id: int, line_id: int, body: QuoteLineIn, request: Request, actor: Actor = Depends(current_actor),
                         session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             line = session.scalar(select(QuoteLine).where(QuoteLine.id == line_id, QuoteLine.opportunity_id == opp.id))
             if line is None:
                 raise not_found()
@@ -300,7 +300,7 @@ class OpportunityResource(Resource):
         @router.delete("/{record_id}/quote-lines/{line_id}", status_code=204, response_model=None, summary="Remove a quote line", operation_id="delete_quote_line")
         def remove_line(record_id: int, line_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
             opp = res.get_visible(session, actor, record_id)
-            require(actor, "opportunity", "update")
+            res.require_writable(session, actor, opp)
             line = session.scalar(select(QuoteLine).where(QuoteLine.id == line_id, QuoteLine.opportunity_id == opp.id))
             if line is None:
                 raise not_found()
