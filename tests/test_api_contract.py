@@ -229,3 +229,18 @@ def test_request_id_echoed(client):
     assert r.headers["x-request-id"] == "trace-42"
     err = client.get("/api/v1/me")
     assert err.json()["request_id"] == err.headers["x-request-id"]
+
+
+def test_totals_exact_on_small_sets_estimated_on_large_ones(api, engine, monkeypatch):
+    import kith.core.listing as listing
+
+    for i in range(7):
+        api.customer(name=f"计数客户{i}")
+    assert api.get("/customers").json()["total"] == 7
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    page = api.get("/customers", params={"limit": 2}).json()
+    if engine.dialect.name == "postgresql":
+        assert page["total_estimated"] is True and page["total"] >= 6
+    else:
+        assert page["total"] == 7 and "total_estimated" not in page
+    assert len(page["items"]) == 2

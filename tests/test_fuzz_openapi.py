@@ -29,7 +29,7 @@ from kith.config import Settings
 
 API = "/api/v1"
 WRITE_METHODS = ("post", "patch", "put")
-MAX_EXAMPLES = 30
+MAX_EXAMPLES = 25
 
 
 def _build_schema() -> dict[str, Any]:
@@ -181,70 +181,84 @@ SCHEMA_PROPS = _schema_props()
 
 # ---- seed records the path ids can point at ------------------------------------------------------
 class Pool:
-    """Records created through the API before fuzzing; path ids and reference fields point at them."""
+    """Records created through the API, on first use, that path ids and reference fields point at.
+    Never the seed users, built-in roles or the default pipeline: fuzzing them would break other tests."""
 
     def __init__(self, api, db) -> None:
-        self.api = api
-        self.ids: dict[str, list[int]] = {}
-        self.by_ref: dict[str, list[int]] = {}
-        a = api
-        uid = uuid.uuid4().hex[:6]
-        cust = a.customer()
-        cust_rep = a.customer(user="rep_north")
-        gone = a.customer()
-        assert a.delete(f"/customers/{gone['id']}").status_code == 204
-        contact = a.contact(cust["id"])
-        contact_rep = a.contact(cust_rep["id"], user="rep_north")
-        opp = a.opportunity(cust["id"])
-        opp_rep = a.opportunity(cust_rep["id"], user="rep_north")
-        contract = a.contract(cust["id"])
-        product = self._create("/products", {"name": f"产品{uid}", "price": "99.50"})
-        tag = self._create("/tags", {"name": f"标签{uid}"})
-        followup = self._create("/followups", {"customer_id": cust["id"], "type": "call", "content": "电话沟通需求"})
-        followup_rep = self._create("/followups", {"customer_id": cust_rep["id"], "type": "visit", "content": "上门拜访"}, user="rep_north")
-        cfield = self._create("/custom-fields", {"entity_type": "customer", "name": f"fz{uid}", "label": "模糊测试", "field_type": "text"})
-        pipeline = self._create("/pipelines", {"name": f"流程{uid}", "stages": [{"name": "开始", "probability": 10},
-                                                                              {"name": "赢单", "probability": 100, "kind": "won"}]})
-        dept = self._create("/departments", {"name": f"部门{uid}", "parent_id": api.world.depts["hq"]})
-        user = self._create("/users", {"username": f"fuzz_{uid}", "display_name": "模糊用户", "password": "fuzz-pass-2026",
-                                       "department_id": dept["id"]})
-        role = self._create("/roles", {"code": f"fuzz_{uid}", "name": "模糊角色"})
-        r = a.post(f"/opportunities/{opp['id']}/quote-lines", {"description": "实施服务", "quantity": "2", "unit_price": "500"})
-        assert r.status_code == 201, r.text
-        line_id = r.json()["items"][0]["id"]
-        r = a.post(f"/contracts/{contract['id']}/payment-plans", {"due_date": "2026-06-30", "amount": "60000"})
-        assert r.status_code == 201, r.text
-        plan_id = r.json()["plans"][0]["id"]
-        stages = [row[0] for row in db.execute(text("SELECT id FROM stages ORDER BY id"))]
-
-        self.ids = {
-            "customers": [cust["id"], cust_rep["id"], gone["id"]],
-            "contacts": [contact["id"], contact_rep["id"]],
-            "opportunities": [opp["id"], opp_rep["id"]],
-            "contracts": [contract["id"]],
-            "products": [product["id"]],
-            "tags": [tag["id"]],
-            "followups": [followup["id"], followup_rep["id"]],
-            "custom-fields": [cfield["id"]],
-            "pipelines": [pipeline["id"]],
-            "departments": [dept["id"]],
-            "users": [user["id"]],  # never the seed users: a fuzzed password would lock them out
-            "roles": [role["id"]],  # never the built-in roles: they are shared by every test
-            "contact_id": [contact["id"], contact_rep["id"]],
-            "line_id": [line_id],
-        }
-        users = list(api.world.users.values())
-        self.by_ref = {
-            "customer_id": self.ids["customers"], "contact_id": self.ids["contacts"], "opportunity_id": self.ids["opportunities"],
-            "contract_id": self.ids["contracts"], "product_id": self.ids["products"], "stage_id": stages,
-            "pipeline_id": self.ids["pipelines"], "owner_id": users, "manager_id": users, "department_id": list(api.world.depts.values()),
-            "parent_id": [dept["id"]], "plan_id": [plan_id],
-        }
+        self.api, self.db = api, db
+        self.uid = uuid.uuid4().hex[:6]
+        self._ids: dict[str, list[int]] = {}
+        self._extra: dict[str, int] = {}
 
     def _create(self, path: str, body: dict[str, Any], user: str = "admin") -> dict[str, Any]:
         r = self.api.post(path, body, user=user)
         assert r.status_code == 201, (path, r.text)
         return r.json()
+
+    def _make(self, kind: str) -> list[int]:
+        a, uid = self.api, self.uid
+        if kind == "customers":
+            gone = a.customer()
+            assert a.delete(f"/customers/{gone['id']}").status_code == 204  # one in the recycle bin, for restore
+            return [a.customer()["id"], a.customer(user="rep_north")["id"], gone["id"]]
+        if kind == "contacts":
+            c, c_rep = self.ids("customers")[:2]
+            return [a.contact(c)["id"], a.contact(c_rep, user="rep_north")["id"]]
+        if kind == "opportunities":
+            c, c_rep = self.ids("customers")[:2]
+            return [a.opportunity(c)["id"], a.opportunity(c_rep, user="rep_north")["id"]]
+        if kind == "contracts":
+            return [a.contract(self.ids("customers")[0])["id"]]
+        if kind == "products":
+            return [self._create("/products", {"name": f"产品{uid}", "price": "99.50"})["id"]]
+        if kind == "tags":
+            return [self._create("/tags", {"name": f"标签{uid}"})["id"]]
+        if kind == "followups":
+            c, c_rep = self.ids("customers")[:2]
+            return [self._create("/followups", {"customer_id": c, "type": "call", "content": "电话沟通需求"})["id"],
+                    self._create("/followups", {"customer_id": c_rep, "type": "visit", "content": "上门拜访"}, user="rep_north")["id"]]
+        if kind == "custom-fields":
+            return [self._create("/custom-fields", {"entity_type": "customer", "name": f"fz{uid}", "label": "模糊测试", "field_type": "text"})["id"]]
+        if kind == "pipelines":
+            return [self._create("/pipelines", {"name": f"流程{uid}", "stages": [{"name": "开始", "probability": 10},
+                                                                                  {"name": "赢单", "probability": 100, "kind": "won"}]})["id"]]
+        if kind == "departments":
+            return [self._create("/departments", {"name": f"部门{uid}", "parent_id": a.world.depts["hq"]})["id"]]
+        if kind == "users":
+            return [self._create("/users", {"username": f"fuzz_{uid}", "display_name": "模糊用户", "password": "fuzz-pass-2026"})["id"]]
+        if kind == "roles":
+            return [self._create("/roles", {"code": f"fuzz_{uid}", "name": "模糊角色"})["id"]]
+        if kind == "line_id":
+            r = a.post(f"/opportunities/{self.ids('opportunities')[0]}/quote-lines", {"description": "实施服务", "quantity": "2", "unit_price": "500"})
+            assert r.status_code == 201, r.text
+            return [r.json()["items"][0]["id"]]
+        if kind == "plan_id":
+            r = a.post(f"/contracts/{self.ids('contracts')[0]}/payment-plans", {"due_date": "2026-06-30", "amount": "60000"})
+            assert r.status_code == 201, r.text
+            return [r.json()["plans"][0]["id"]]
+        if kind == "stages":
+            return [row[0] for row in self.db.execute(text("SELECT id FROM stages ORDER BY id"))]
+        if kind == "seed_users":
+            return list(a.world.users.values())
+        if kind == "seed_departments":
+            return list(a.world.depts.values())
+        # A collection this file does not know how to fill yet: whatever the API lists (possibly nothing,
+        # then only ids that do not exist are sent).
+        r = a.get(f"/{kind}", params={"limit": 5})
+        return [item["id"] for item in r.json().get("items", [])] if r.status_code == 200 else []
+
+    def ids(self, kind: str) -> list[int]:
+        if kind not in self._ids:
+            self._ids[kind] = self._make(kind)
+        return self._ids[kind]
+
+    # path parameter -> kind (record_id takes the collection it follows)
+    PARAM_KIND = {"contact_id": "contacts", "line_id": "line_id", "user_id": "seed_users", "customer_id": "customers",
+                  "opportunity_id": "opportunities", "contract_id": "contracts", "product_id": "products", "tag_id": "tags"}
+    # body reference field -> kind
+    REF_KIND = {"customer_id": "customers", "contact_id": "contacts", "opportunity_id": "opportunities", "contract_id": "contracts",
+                "product_id": "products", "stage_id": "stages", "pipeline_id": "pipelines", "owner_id": "seed_users",
+                "manager_id": "seed_users", "department_id": "seed_departments", "parent_id": "departments", "plan_id": "plan_id"}
 
     def resolve(self, path: str, choices: dict[str, Any], rnd) -> str:
         segs = path[len(API) + 1:].split("/")
@@ -254,8 +268,8 @@ class Pool:
                 name = seg[1:-1]
                 choice = choices[name]
                 if choice == "existing":
-                    pool = self.ids.get(name) or self.ids[segs[i - 1]]
-                    choice = rnd.choice(pool)
+                    kind = self.PARAM_KIND.get(name) or (segs[i - 1] if name == "record_id" else name.removesuffix("_id") + "s")
+                    choice = rnd.choice(self.ids(kind) or MISSING_IDS)
                 out.append(str(choice))
             else:
                 out.append(seg)
@@ -307,8 +321,8 @@ def _replace_refs(body: Any, pool: Pool, rnd) -> Any:
     if isinstance(body, dict):
         out = {}
         for k, v in body.items():
-            if k in pool.by_ref and pool.by_ref[k] and (v is None or isinstance(v, int)):
-                out[k] = rnd.choice(pool.by_ref[k])
+            if k in pool.REF_KIND and (v is None or isinstance(v, int)):
+                out[k] = rnd.choice(pool.ids(pool.REF_KIND[k]))
             else:
                 out[k] = _replace_refs(v, pool, rnd)
         return out

@@ -12,7 +12,7 @@ const pinia = createPinia()
 app.use(pinia)
 app.use(i18n)
 app.use(router)
-setLocale(storedLocale())
+setLocale(storedLocale(), false)
 
 onAuthLost(() => {
   useAuthStore(pinia).me = null

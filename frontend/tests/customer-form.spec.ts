@@ -79,3 +79,18 @@ describe('CustomerForm', () => {
     wrapper.unmount()
   })
 })
+
+describe('CustomerForm conflict', () => {
+  it('emits conflict on 412 so the page can offer a reload', async () => {
+    const customer = { id: 5, name: '乙公司', industry: '制造', status: 'active', version: 4 }
+    mockFetch(() => [412, { error: { code: 'precondition_failed', message: '该记录已被他人修改，请刷新后重试。', fields: [] } }])
+    const { wrapper } = await mountWith(CustomerForm, { props: { open: true, customer, etag: '"4"' } })
+    setInput('#customer-industry', '软件')
+    await settle()
+    document.querySelector<HTMLElement>('[data-test="save"]')!.click()
+    await settle(150)
+    expect(wrapper.emitted('conflict')).toHaveLength(1)
+    expect(wrapper.emitted('saved')).toBeUndefined()
+    wrapper.unmount()
+  })
+})

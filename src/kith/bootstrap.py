@@ -41,8 +41,11 @@ def ensure_default_pipeline(session: Session) -> Pipeline:
 
 
 def bootstrap(session: Session) -> None:
+    from kith.approvals.service import ensure_default_flows
+
     ensure_builtin_roles(session)
     ensure_default_pipeline(session)
+    ensure_default_flows(session)
 
 
 def create_department(session: Session, name: str, parent: Department | None = None) -> Department:

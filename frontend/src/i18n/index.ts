@@ -13,6 +13,8 @@ function isLocale(v: unknown): v is AppLocale {
   return typeof v === 'string' && (SUPPORTED_LOCALES as readonly string[]).includes(v)
 }
 
+export { isLocale }
+
 export function storedLocale(): AppLocale {
   try {
     const v = localStorage.getItem(STORAGE_KEY)
@@ -34,12 +36,23 @@ export function currentLocale(): AppLocale {
   return i18n.global.locale.value
 }
 
-export function setLocale(locale: AppLocale): void {
-  i18n.global.locale.value = locale
+export function hasStoredLocale(): boolean {
   try {
-    localStorage.setItem(STORAGE_KEY, locale)
+    return isLocale(localStorage.getItem(STORAGE_KEY))
   } catch {
-    /* ignore */
+    return false
+  }
+}
+
+/** Switch the UI language; `remember` keeps the choice in localStorage (the user menu does). */
+export function setLocale(locale: AppLocale, remember = true): void {
+  i18n.global.locale.value = locale
+  if (remember) {
+    try {
+      localStorage.setItem(STORAGE_KEY, locale)
+    } catch {
+      /* ignore */
+    }
   }
   setApiLanguage(locale)
   if (typeof document !== 'undefined') document.documentElement.lang = locale

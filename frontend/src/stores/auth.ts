@@ -3,6 +3,7 @@ import { computed, ref } from 'vue'
 import { api, ok } from '@/api/http'
 import { tokens } from '@/api/tokens'
 import type { FieldRight, Me } from '@/api/types'
+import { hasStoredLocale, isLocale, setLocale } from '@/i18n'
 
 export const DEFAULT_TIMEZONE = 'Asia/Shanghai'
 
@@ -20,8 +21,12 @@ export const useAuthStore = defineStore('auth', () => {
   }
 
   async function loadMe(): Promise<Me> {
-    me.value = await ok(api.GET('/api/v1/me'))
-    return me.value
+    const loaded = await ok(api.GET('/api/v1/me'))
+    me.value = loaded
+    // The user's profile language applies until they pick one in the user menu.
+    const lang = (loaded as { language?: unknown }).language
+    if (!hasStoredLocale() && isLocale(lang)) setLocale(lang, false)
+    return loaded
   }
 
   async function logout(): Promise<void> {

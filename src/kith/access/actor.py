@@ -37,6 +37,11 @@ class Actor:
     language: str = "zh-CN"
     # for scopes that name departments: id(scope dict) -> the chosen departments' paths
     scope_paths: dict[int, list[str]] = field(default_factory=dict)
+    # records shared with the actor, looked up once per request: (entity type, write?) -> ids
+    shared: dict[tuple[str, bool], list[int]] = field(default_factory=dict)
+    # customers granted through approvals and not yet lapsed: write? -> ids
+    granted: dict[bool, list[int]] = field(default_factory=dict)
+    shares_loaded: bool = False
 
     @property
     def is_admin(self) -> bool:
@@ -95,4 +100,37 @@ def load_actor(session: Session, user: User) -> Actor:
         if isinstance(scope, dict):
             ids = [int(i) for i in scope.get("departments", []) if isinstance(i, int)]
             actor.scope_paths[id(scope)] = list(session.scalars(select(Department.path).where(Department.id.in_(ids)))) if ids else []
+    load_shares(session, actor)
     return actor
+
+
+SHARE_LIMIT = 2000
+
+
+def load_shares(session: Session, actor: Actor) -> None:
+    """Collaborations and live grants are few per user: fetch their ids once, so the scope condition
+    is a short literal IN list the planner can use with the primary key (no correlated subquery)."""
+    from sqlalchemy import select
+
+    from kith.access.models import AccessGrant, RecordCollaborator
+    from kith.core import clock
+
+    shared: dict[tuple[str, bool], list[int]] = {}
+    rows = session.execute(select(RecordCollaborator.entity_type, RecordCollaborator.entity_id, RecordCollaborator.access)
+                           .where(RecordCollaborator.user_id == actor.user_id).limit(SHARE_LIMIT + 1)).all()
+    granted: dict[bool, list[int]] = {}
+    now = clock.now()
+    grants = session.execute(select(AccessGrant.customer_id, AccessGrant.access).where(
+        AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None), AccessGrant.starts_at <= now,
+        AccessGrant.expires_at > now).limit(SHARE_LIMIT + 1)).all()
+    if len(rows) > SHARE_LIMIT or len(grants) > SHARE_LIMIT:
+        return  # too many to inline: the gate falls back to subqueries
+    for entity, entity_id, access in rows:
+        shared.setdefault((entity, False), []).append(entity_id)
+        if access == "write":
+            shared.setdefault((entity, True), []).append(entity_id)
+    for customer_id, access in grants:
+        granted.setdefault(False, []).append(customer_id)
+        if access == "write":
+            granted.setdefault(True, []).append(customer_id)
+    actor.shared, actor.granted, actor.shares_loaded = shared, granted, True

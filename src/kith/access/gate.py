@@ -57,19 +57,29 @@ def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElem
     share = _SHARE_VIA.get(module)
     if share is not None:
         entity, column = share
-        sub = select(RecordCollaborator.entity_id).where(RecordCollaborator.user_id == actor.user_id,
-                                                         RecordCollaborator.entity_type == entity)
-        if write:
-            sub = sub.where(RecordCollaborator.access == "write")
-        conds.append(getattr(model, column).in_(sub))
+        if actor.shares_loaded:
+            ids = actor.shared.get((entity, write))
+            if ids:
+                conds.append(getattr(model, column).in_(sorted(set(ids))))
+        else:
+            sub = select(RecordCollaborator.entity_id).where(RecordCollaborator.user_id == actor.user_id,
+                                                             RecordCollaborator.entity_type == entity)
+            if write:
+                sub = sub.where(RecordCollaborator.access == "write")
+            conds.append(getattr(model, column).in_(sub))
     via = _GRANT_VIA.get(module)
     if via is not None:
-        now = clock.now()
-        sub = select(AccessGrant.customer_id).where(AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None),
-                                                    AccessGrant.starts_at <= now, AccessGrant.expires_at > now)
-        if write:
-            sub = sub.where(AccessGrant.access == "write")
-        conds.append(getattr(model, via).in_(sub))
+        if actor.shares_loaded:
+            ids = actor.granted.get(write)
+            if ids:
+                conds.append(getattr(model, via).in_(sorted(set(ids))))
+        else:
+            now = clock.now()
+            sub = select(AccessGrant.customer_id).where(AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None),
+                                                        AccessGrant.starts_at <= now, AccessGrant.expires_at > now)
+            if write:
+                sub = sub.where(AccessGrant.access == "write")
+            conds.append(getattr(model, via).in_(sub))
     return or_(*conds) if len(conds) > 1 else conds[0]
 
 

@@ -31,6 +31,7 @@ def _sum(values) -> Decimal:
 class ContractResource(Resource):
     path = "contracts"
     module = "contract"
+    collaborators = "contract"
     model = Contract
     create_schema = ContractCreate
     update_schema = ContractUpdate

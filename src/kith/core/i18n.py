@@ -28,6 +28,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "invalid_sort": {"zh-CN": "不支持按“{field}”排序。", "en": "Sorting by \"{field}\" is not supported."},
     "invalid_filter": {"zh-CN": "不支持的筛选条件“{field}”。", "en": "Unknown filter \"{field}\"."},
     "not_deleted": {"zh-CN": "该记录不在回收站中。", "en": "This record is not in the recycle bin."},
+    "already_visible": {"zh-CN": "您已经可以查看该客户。", "en": "You can already see this customer."},
     "conflict": {"zh-CN": "操作与当前数据冲突。", "en": "The operation conflicts with the current data."},
     "in_use": {"zh-CN": "该记录仍被使用，无法删除。", "en": "The record is still in use and cannot be deleted."},
     "internal_error": {"zh-CN": "服务器内部错误，请稍后重试。", "en": "Internal server error; please try again later."},

@@ -19,6 +19,8 @@ from kith.core.errors import FieldError, KithError, field_error
 
 RESERVED = {"limit", "cursor", "q", "sort", "deleted", "force"}
 MAX_LIMIT = 200
+# Totals are exact up to this many rows; above it PostgreSQL answers with the planner's estimate.
+COUNT_CAP = 10_000
 
 
 @dataclass
@@ -191,7 +193,7 @@ class ListQuery:
         stmt = select(model).where(*self.where)
         if extra:
             stmt = extra(stmt)
-        count_stmt = select(func.count()).select_from(stmt.with_only_columns(model.id).subquery())
+        count_base = stmt.with_only_columns(model.id).order_by(None)
         id_col = model.id
         cursor = self.params.get("cursor")
         if f is None:
@@ -224,5 +226,18 @@ class ListQuery:
         if has_more and rows:
             last_row = rows[-1]
             next_cursor = _encode_cursor(sort, last_row[1] if f is not None else None, last_row[0].id)
-        total = self.session.scalar(count_stmt) or 0
+        self.total_estimated = False
+        total = self.session.scalar(select(func.count()).select_from(count_base.limit(COUNT_CAP + 1).subquery())) or 0
+        if total > COUNT_CAP:
+            total = self._large_total(count_base)
         return items, next_cursor, total
+
+    def _large_total(self, count_base: Select[Any]) -> int:
+        """Exact on SQLite (a count there is cheap); the planner's estimate on PostgreSQL (DESIGN rule 5)."""
+        if self.session.get_bind().dialect.name != "postgresql":
+            return self.session.scalar(select(func.count()).select_from(count_base.subquery())) or 0
+        compiled = count_base.compile(self.session.get_bind(), compile_kwargs={"render_postcompile": True})
+        plan = self.session.connection().exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar()
+        data = plan if isinstance(plan, list) else json.loads(plan)
+        self.total_estimated = True
+        return max(COUNT_CAP + 1, int(data[0]["Plan"]["Plan Rows"]))

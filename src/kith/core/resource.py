@@ -69,6 +69,7 @@ class Resource:
     tag_entity: str | None = None
     title_en: str = ""
     tag: str = ""
+    collaborators: str | None = None  # entity type when the record takes collaborators
 
     # ---- visibility -------------------------------------------------------------------------
     def visible_query(self, actor: Actor):
@@ -236,7 +237,10 @@ class Resource:
             params = dict(request.query_params)
             lq = ListQuery(session, actor, res.list_spec, params)
             items, next_cursor, total = lq.run(res.list_extra)
-            return JSONResponse({"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total})
+            page = {"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total}
+            if lq.total_estimated:
+                page["total_estimated"] = True
+            return JSONResponse(page)
 
         @router.post("", status_code=201, response_model=Out, summary=f"Create a record in {self.path}", operation_id=f"create_{self.path.replace('-', '_')}")
         def create_record(
@@ -342,6 +346,10 @@ class Resource:
                 session.commit()
                 return JSONResponse(payload, headers={"ETag": etag_of(obj)})
 
+        if self.collaborators:
+            from kith.access.sharing import add_routes
+
+            add_routes(router, self, self.collaborators)
         self.extra_routes(router)
         return router
 

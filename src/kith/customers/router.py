@@ -22,6 +22,7 @@ C = Customer
 class CustomerResource(Resource):
     path = "customers"
     module = "customer"
+    collaborators = "customer"
     model = Customer
     create_schema = CustomerCreate
     update_schema = CustomerUpdate

@@ -30,6 +30,7 @@ Q2 = Decimal("0.01")
 class OpportunityResource(Resource):
     path = "opportunities"
     module = "opportunity"
+    collaborators = "opportunity"
     model = Opportunity
     create_schema = OpportunityCreate
     update_schema = OpportunityUpdate

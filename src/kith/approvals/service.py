@@ -1,0 +1,128 @@
+"""The approval engine: requests walk ordered steps; each step's approvers are fixed when the request is made."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kith.access import Actor
+from kith.access.models import AccessGrant
+from kith.approvals.models import ApprovalAction, ApprovalFlow, ApprovalRequest
+from kith.audit import service as audit
+from kith.auth.models import Department, Role, User, UserRole
+from kith.core import clock
+from kith.core.errors import FieldError, KithError, validation
+
+DEFAULT_FLOWS = [
+    {"code": "customer_access", "name": "跨部门客户访问申请", "name_en": "Cross-department customer access",
+     "steps": [{"approver": "owner_manager", "name": "客户负责人所在部门主管"}]},
+]
+
+
+def ensure_default_flows(session: Session) -> None:
+    existing = {f.code for f in session.scalars(select(ApprovalFlow))}
+    for spec in DEFAULT_FLOWS:
+        if spec["code"] not in existing:
+            session.add(ApprovalFlow(**spec))
+    session.flush()
+
+
+def _manager_of(session: Session, dept_id: int | None, exclude: int | None = None) -> list[int]:
+    """The manager of the department, or of the nearest ancestor that has one (never the applicant)."""
+    while dept_id is not None:
+        dept = session.get(Department, dept_id)
+        if dept is None:
+            break
+        if dept.manager_id and dept.manager_id != exclude:
+            mgr = session.get(User, dept.manager_id)
+            if mgr is not None and mgr.is_active:
+                return [mgr.id]
+        dept_id = dept.parent_id
+    return []
+
+
+def _admins(session: Session) -> list[int]:
+    return list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).join(Role, Role.id == UserRole.role_id)
+                                .where(Role.code == "admin", User.is_active.is_(True)).order_by(User.id)))
+
+
+def resolve_step(session: Session, spec: dict[str, Any], applicant: User, subject_owner: User | None) -> list[int]:
+    rule = str(spec.get("approver", ""))
+    ids: list[int] = []
+    if rule == "owner_manager" and subject_owner is not None:
+        ids = _manager_of(session, subject_owner.department_id, exclude=applicant.id)
+    elif rule == "applicant_manager":
+        ids = _manager_of(session, applicant.department_id, exclude=applicant.id)
+    elif rule.startswith("role:"):
+        ids = list(session.scalars(select(User.id).join(UserRole, UserRole.user_id == User.id).join(Role, Role.id == UserRole.role_id)
+                                   .where(Role.code == rule[5:], User.is_active.is_(True), User.id != applicant.id).order_by(User.id)))
+    elif rule.startswith("user:") and rule[5:].isdigit():
+        user = session.get(User, int(rule[5:]))
+        ids = [user.id] if user is not None and user.is_active else []
+    # nobody to ask: administrators decide
+    return ids or [i for i in _admins(session) if i != applicant.id] or _admins(session)
+
+
+def create_request(session: Session, actor: Actor, *, flow_code: str, kind: str, subject_type: str, subject_id: int,
+                   subject_owner_id: int | None, payload: dict[str, Any], reason: str) -> ApprovalRequest:
+    flow = session.scalar(select(ApprovalFlow).where(ApprovalFlow.code == flow_code, ApprovalFlow.active.is_(True)))
+    if flow is None or not flow.steps:
+        raise KithError(409, "conflict")
+    applicant = session.get(User, actor.user_id)
+    assert applicant is not None
+    owner = session.get(User, subject_owner_id) if subject_owner_id else None
+    approvers = [resolve_step(session, step, applicant, owner) for step in flow.steps]
+    req = ApprovalRequest(flow_id=flow.id, kind=kind, applicant_id=actor.user_id, subject_type=subject_type, subject_id=subject_id,
+                          payload=payload, reason=reason, status="pending", current_step=0, approvers=approvers)
+    session.add(req)
+    session.flush()
+    return req
+
+
+def involved(req: ApprovalRequest, user_id: int) -> bool:
+    return req.applicant_id == user_id or any(user_id in step for step in req.approvers)
+
+
+def decide(session: Session, actor: Actor, req: ApprovalRequest, decision: str, comment: str | None) -> ApprovalRequest:
+    now = clock.now()
+    if decision == "comment":
+        if not involved(req, actor.user_id) and not actor.is_admin:
+            raise KithError(403, "forbidden")
+    elif req.status != "pending":
+        raise KithError(409, "conflict", details={"status": req.status})
+    elif decision == "withdraw":
+        if req.applicant_id != actor.user_id:
+            raise KithError(403, "forbidden")
+        req.status, req.decided_at = "withdrawn", now
+    else:
+        if actor.user_id not in req.approvers[req.current_step]:
+            raise KithError(403, "forbidden")
+        if decision == "reject":
+            if not comment:
+                raise validation(FieldError("comment", "required"))
+            req.status, req.decided_at = "rejected", now
+        else:
+            if req.current_step + 1 < len(req.approvers):
+                req.current_step += 1
+            else:
+                req.status, req.decided_at = "approved", now
+                _apply(session, req)
+    session.add(ApprovalAction(request_id=req.id, step=req.current_step, actor_id=actor.user_id, decision=decision, comment=comment, at=now))
+    session.flush()
+    return req
+
+
+def _apply(session: Session, req: ApprovalRequest) -> None:
+    """What an approved request does."""
+    if req.kind == "customer_access":
+        days = int(req.payload.get("duration_days", 7))
+        now = clock.now()
+        grant = AccessGrant(user_id=req.applicant_id, customer_id=req.subject_id, access=req.payload.get("access", "read"),
+                            starts_at=now, expires_at=now + timedelta(days=days), approval_id=req.id)
+        session.add(grant)
+        session.flush()
+        audit.record(session, "access_granted", entity_type="customer", entity_id=req.subject_id,
+                     changes={"user_id": req.applicant_id, "access": grant.access, "expires_at": grant.expires_at, "approval_id": req.id})
