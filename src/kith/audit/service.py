@@ -41,7 +41,7 @@ AUDITED: dict[str, tuple[str, str]] = {
     "record_collaborators": ("collaborator", "customer"),
     "access_grants": ("access_grant", "customer"),
 }
-SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_at", "name_key", "department_path"}
+SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_at", "name_key", "department_path", "last_login_at"}
 SECRET_FIELDS = {"password_hash", "token_version"}
 
 

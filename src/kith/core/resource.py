@@ -114,7 +114,7 @@ class Resource:
             from kith.auth.models import User
 
             ids = {o.owner_id for o in objs}
-            ctx["users"] = {u.id: u for u in session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+            ctx["users"] = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
         if self.tag_entity:
             from kith.tags.service import tags_for
 
@@ -137,8 +137,7 @@ class Resource:
             if self.tag_entity:
                 data["tags"] = ctx["tags"].get(obj.id, [])
             if hasattr(obj, "owner_id"):
-                owner = ctx["users"].get(obj.owner_id)
-                data.setdefault("owner", {"id": obj.owner_id, "display_name": owner.display_name if owner else None})
+                data.setdefault("owner", {"id": obj.owner_id, "display_name": ctx["users"].get(obj.owner_id)})
             for key in ("version", "created_at", "updated_at"):
                 if hasattr(obj, key):
                     data[key] = getattr(obj, key)

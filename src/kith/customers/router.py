@@ -1,4 +1,6 @@
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -17,6 +19,19 @@ from kith.customers.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from kith.tags.service import tag_filter
 
 C = Customer
+
+
+class BulkIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(..., min_length=1, max_length=1000)
+    action: Literal["tag", "untag", "transfer", "delete"]
+    tags: list[str] | None = Field(None, max_length=50)
+    owner_id: int | None = None
+
+
+class BulkOut(BaseModel):
+    changed: list[int]
+    skipped: list[int] = Field(description="ids that do not exist or that the caller may not change (indistinguishable)")
 
 
 class CustomerResource(Resource):
@@ -83,6 +98,49 @@ class CustomerResource(Resource):
 
     def extra_routes(self, router: APIRouter) -> None:
         res = self
+
+        @router.post("/bulk", response_model=BulkOut, summary="Bulk tag / untag / transfer / delete; ids the caller may not change are skipped",
+                     operation_id="bulk_customers")
+        def bulk(body: BulkIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+            from sqlalchemy import select
+
+            from kith.access import check_write, require, writable
+            from kith.auth.models import User
+            from kith.core.errors import FieldError, validation
+            from kith.tags.models import Tagging
+            from kith.tags.service import resolve
+
+            action_right = {"tag": "update", "untag": "update", "transfer": "transfer", "delete": "delete"}[body.action]
+            require(actor, "customer", action_right)
+            ids = list(dict.fromkeys(body.ids))
+            rows = list(session.scalars(select(Customer).where(Customer.id.in_(ids), Customer.deleted_at.is_(None),
+                                                               writable(actor, Customer, "customer"))))
+            changed = [c.id for c in rows]
+            if body.action in ("tag", "untag"):
+                if not body.tags:
+                    raise validation(FieldError("tags", "required"))
+                tags = resolve(session, actor, body.tags)
+                for c in rows:
+                    present = {t.tag_id for t in session.scalars(select(Tagging).where(Tagging.entity_type == "customer", Tagging.entity_id == c.id))}
+                    for tag in tags:
+                        if body.action == "tag" and tag.id not in present:
+                            session.add(Tagging(tag_id=tag.id, entity_type="customer", entity_id=c.id))
+                        elif body.action == "untag" and tag.id in present:
+                            session.execute(Tagging.__table__.delete().where(Tagging.entity_type == "customer", Tagging.entity_id == c.id,
+                                                                             Tagging.tag_id == tag.id))
+            elif body.action == "transfer":
+                new_owner = session.get(User, body.owner_id) if body.owner_id else None
+                if new_owner is None or not new_owner.is_active:
+                    raise validation(FieldError("owner_id", "invalid_reference"))
+                for c in rows:
+                    service.transfer(session, actor, c, new_owner)
+            else:
+                for c in rows:
+                    res.delete(session, actor, c)
+            session.flush()
+            _ = check_write
+            session.commit()
+            return JSONResponse({"changed": changed, "skipped": [i for i in ids if i not in set(changed)]})
 
         @router.get("/{record_id}/timeline", summary="The customer's timeline (客户动态), newest first", operation_id="customer_timeline")
         def customer_timeline(

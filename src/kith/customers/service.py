@@ -96,3 +96,28 @@ def visible_customer(session: Session, actor: Actor, customer_id: int | None, fi
     if customer is None:
         raise validation(FieldError(field, "invalid_reference"))
     return customer
+
+
+def transfer(session: Session, actor: Actor, customer: Customer, new_owner: User) -> None:
+    """Move a customer to a new owner with its contacts, follow-ups and the old owner's open opportunities."""
+    from sqlalchemy import update
+
+    from kith.activities.models import Followup
+    from kith.contacts.models import Contact
+    from kith.core.ownership import set_owner
+    from kith.opportunities.models import Opportunity
+
+    old_owner_id = customer.owner_id
+    if old_owner_id == new_owner.id:
+        return
+    set_owner(session, customer, new_owner)
+    values = {"owner_id": customer.owner_id, "department_id": customer.department_id, "department_path": customer.department_path}
+    for model in (Contact, Followup):
+        session.execute(update(model).where(model.customer_id == customer.id).values(**values).execution_options(synchronize_session=False))
+    opps = session.scalars(select(Opportunity).where(Opportunity.customer_id == customer.id, Opportunity.owner_id == old_owner_id,
+                                                     Opportunity.status == "open", Opportunity.deleted_at.is_(None)))
+    for opp in opps:
+        set_owner(session, opp, new_owner)
+    old = session.get(User, old_owner_id)
+    emit(session, actor, type="customer.transferred", entity_type="customer", entity_id=customer.id, customer_id=customer.id,
+         summary=customer.name, data={"changes": {"owner": [old.display_name if old else None, new_owner.display_name]}})
