@@ -85,3 +85,25 @@ def test_custom_fields_on_contacts_and_opportunities(api):
     o = api.opportunity(c["id"], cf_competitor="A公司")
     assert o["cf_competitor"] == "A公司"
     assert api.get("/opportunities", params={"cf_competitor": "A公司"}).json()["total"] == 1
+
+
+def test_field_rights_cover_custom_fields(api, db, fields):
+    """Administrators hide a custom field from a role: absent everywhere, not filterable, not writable."""
+    from sqlalchemy import select
+
+    from kith.auth.models import Role
+
+    rep = db.scalar(select(Role).where(Role.code == "sales_rep"))
+    rep.field_rights = {**rep.field_rights, "customer": {"cf_budget": "hidden", "cf_erp": "read"}}
+    db.commit()
+    c = api.customer(user="rep_north", name="预算保密客户")
+    api.patch(f"/customers/{c['id']}", {"cf_budget": 987654, "cf_erp": "SAP", "version": 1})
+    got = api.get(f"/customers/{c['id']}", user="rep_north").json()
+    assert "cf_budget" not in got and got["cf_erp"] == "SAP"
+    assert "987654" not in api.get("/customers", user="rep_north").text
+    assert "987654" not in api.get(f"/customers/{c['id']}/timeline", user="rep_north").text
+    assert_error(api.get("/customers", params={"cf_budget__gte": "1"}, user="rep_north"), 403)
+    assert_error(api.get("/customers", params={"sort": "cf_budget"}, user="rep_north"), 403)
+    assert_error(api.patch(f"/customers/{c['id']}", {"cf_erp": "用友", "version": 2}, user="rep_north"), 403, field="cf_erp")
+    assert_error(api.patch(f"/customers/{c['id']}", {"cf_budget": 1, "version": 2}, user="rep_north"), 403, field="cf_budget")
+    assert api.get(f"/customers/{c['id']}").json()["cf_budget"] == 987654

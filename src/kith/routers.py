@@ -8,6 +8,7 @@ from fastapi import FastAPI
 def include_all(app: FastAPI, prefix: str) -> None:
     from kith.activities.router import router as followups
     from kith.auth.admin_router import routers as admin
+    from kith.approvals.router import flow_router
     from kith.approvals.router import router as approvals
     from kith.audit.router import router as audit
     from kith.auth.router import router as auth
@@ -21,5 +22,5 @@ def include_all(app: FastAPI, prefix: str) -> None:
     from kith.search.router import router as search
     from kith.tags.router import router as tags
 
-    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tags, custom_fields, search, audit, approvals):
+    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tags, custom_fields, search, audit, approvals, flow_router):
         app.include_router(router, prefix=prefix)

@@ -175,3 +175,83 @@ def list_grants(actor: Actor = Depends(current_actor), session: Session = Depend
 
 
 _ = (or_,)
+
+
+# ---- flows (administrators) ---------------------------------------------------------------------
+from kith.core.listing import F as _F, ListSpec as _ListSpec  # noqa: E402
+from kith.core.resource import Resource as _Resource  # noqa: E402
+from kith.core.errors import FieldError as _FieldError, validation as _validation  # noqa: E402
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    approver: str = Field(..., pattern=r"^(owner_manager|applicant_manager|role:[a-z][a-z0-9_]*|user:\d+)$",
+                          description="owner_manager | applicant_manager | role:<code> | user:<id>")
+    name: str | None = Field(None, max_length=100)
+
+
+class FlowUpdate(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    name_en: str | None = Field(None, max_length=100)
+    steps: list[StepIn] | None = Field(None, min_length=1, max_length=10)
+    active: bool | None = None
+    version: int | None = None
+
+
+class FlowCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(..., pattern=r"^[a-z][a-z0-9_]{1,49}$")
+    name: str = Field(..., min_length=1, max_length=100)
+    name_en: str = Field("", max_length=100)
+    steps: list[StepIn] = Field(..., min_length=1, max_length=10)
+    active: bool = True
+
+
+class FlowOut(BaseModel):
+    id: int
+    code: str
+    name: str
+    name_en: str
+    steps: list[dict[str, Any]]
+    active: bool
+    version: int
+
+
+class FlowResource(_Resource):
+    path = "approval-flows"
+    module = "approval"
+    model = ApprovalFlow
+    scoped = False
+    soft_delete = False
+    create_schema = FlowCreate
+    update_schema = FlowUpdate
+    out_schema = FlowOut
+    list_spec = _ListSpec(model=ApprovalFlow, module="approval", scoped=False, soft_delete=False, default_sort="id",
+                          fields={"code": _F(ApprovalFlow.code, nullable=False), "active": _F(ApprovalFlow.active, "bool", nullable=False)})
+
+    def to_dict(self, session, actor, obj, ctx):
+        return {"id": obj.id, "code": obj.code, "name": obj.name, "name_en": obj.name_en, "steps": obj.steps, "active": obj.active}
+
+    def create(self, session, actor, data, custom, request):
+        require(actor, "approval", "manage")
+        if session.scalar(select(ApprovalFlow.id).where(ApprovalFlow.code == data["code"])):
+            raise KithError(409, "duplicate_value", fields=[_FieldError("code", "duplicate_value")])
+        flow = ApprovalFlow(**data)
+        session.add(flow)
+        return flow
+
+    def update(self, session, actor, obj, data, custom):
+        require(actor, "approval", "manage")
+        if "name" in data and not data["name"]:
+            raise _validation(_FieldError("name", "required"))
+        if data.get("name_en") is None and "name_en" in data:
+            data["name_en"] = ""
+        return super().update(session, actor, obj, data, custom)
+
+    def delete(self, session, actor, obj):
+        require(actor, "approval", "manage")
+        obj.active = False
+
+
+flow_router = FlowResource().router()
