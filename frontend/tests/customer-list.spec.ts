@@ -55,4 +55,17 @@ describe('CustomerList', () => {
     expect(calls.at(-1)?.url.searchParams.get('limit')).toBe('20')
     wrapper.unmount()
   })
+
+  it('takes its filters from the URL and sends them to the API', async () => {
+    const { calls } = mockFetch(() => [200, page])
+    const { wrapper, router } = await mountWith(CustomerList, { path: '/customers?level=A&status=active&sort=-name&mine=1' })
+    await settle()
+    const list = calls.find((c) => c.url.pathname === '/api/v1/customers')!
+    expect(list.url.searchParams.get('level')).toBe('A')
+    expect(list.url.searchParams.get('status')).toBe('active')
+    expect(list.url.searchParams.get('sort')).toBe('-name')
+    expect(list.url.searchParams.get('owner_id')).toBe('1')
+    expect(router.currentRoute.value.query.level).toBe('A')
+    wrapper.unmount()
+  })
 })

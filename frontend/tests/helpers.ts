@@ -70,7 +70,7 @@ export function makeRouter() {
 
 export async function mountWith<C extends Component>(
   component: C,
-  opts: { props?: Record<string, unknown>; me?: Partial<Me> | null; width?: number; attachTo?: HTMLElement } = {},
+  opts: { props?: Record<string, unknown>; me?: Partial<Me> | null; width?: number; attachTo?: HTMLElement; path?: string } = {},
 ) {
   setLocale('zh-CN')
   window.innerWidth = opts.width ?? 1280
@@ -79,7 +79,7 @@ export async function mountWith<C extends Component>(
   const auth = useAuthStore()
   auth.me = opts.me === null ? null : ({ ...baseMe, ...(opts.me ?? {}) } as Me)
   const router = makeRouter()
-  await router.push('/')
+  await router.push(opts.path ?? '/')
   await router.isReady()
   const wrapper = mount(component, {
     props: opts.props,

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -197,6 +197,30 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(StaleDataError)
     async def stale(request: Request, exc: StaleDataError):
         return _error_response(request, KithError(412, "precondition_failed"))
+
+    def _bad_value(request: Request, exc: Exception):
+        log.info("bad_value", error=repr(exc)[:200])
+        return _error_response(request, KithError(422, "validation_error", fields=[FieldError("body", "invalid")]))
+
+    @app.exception_handler(UnicodeEncodeError)
+    async def unicode_error(request: Request, exc: UnicodeEncodeError):
+        return _bad_value(request, exc)
+
+    @app.exception_handler(OverflowError)
+    async def overflow_error(request: Request, exc: OverflowError):
+        return _bad_value(request, exc)
+
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError):
+        # a value the database cannot store (out of range, NUL byte …): the input's fault, not a crash
+        return _bad_value(request, exc)
+
+    @app.exception_handler(StatementError)
+    async def statement_error(request: Request, exc: StatementError):
+        if isinstance(exc.orig, (UnicodeEncodeError, OverflowError, ValueError)):
+            return _bad_value(request, exc)
+        log.exception("unhandled", path=request.url.path, error=repr(exc)[:300])
+        return _error_response(request, KithError(500, "internal_error"))
 
     @app.exception_handler(IntegrityError)
     async def integrity(request: Request, exc: IntegrityError):

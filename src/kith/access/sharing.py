@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from kith.access.actor import Actor
 from kith.access.models import RecordCollaborator
 from kith.auth.models import User
+from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, not_found, validation
 
@@ -21,20 +22,20 @@ class CollaboratorIn(BaseModel):
 
 
 def add_routes(router: APIRouter, res: Any, entity_type: str) -> None:
-    def _list(session: Session, record_id: int) -> dict[str, Any]:
+    def _list(session: Session, record_id: RecordId) -> dict[str, Any]:
         rows = session.execute(select(RecordCollaborator, User.display_name).join(User, User.id == RecordCollaborator.user_id)
                                .where(RecordCollaborator.entity_type == entity_type, RecordCollaborator.entity_id == record_id)
                                .order_by(RecordCollaborator.id)).all()
         return {"items": [{"user_id": c.user_id, "display_name": name, "access": c.access} for c, name in rows]}
 
     @router.get("/{record_id}/collaborators", summary=f"Collaborators on this {entity_type}", operation_id=f"list_{entity_type}_collaborators")
-    def list_collaborators(record_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+    def list_collaborators(record_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
         res.get_visible(session, actor, record_id, deleted=None)
         return JSONResponse(_list(session, record_id))
 
     @router.put("/{record_id}/collaborators/{user_id}", summary=f"Add or change a collaborator on this {entity_type}",
                 operation_id=f"put_{entity_type}_collaborator")
-    def put_collaborator(record_id: int, user_id: int, body: CollaboratorIn, actor: Actor = Depends(current_actor),
+    def put_collaborator(record_id: RecordId, user_id: RecordId, body: CollaboratorIn, actor: Actor = Depends(current_actor),
                          session: Session = Depends(get_session)) -> Any:
         obj = res.get_visible(session, actor, record_id)
         res.require_writable(session, actor, obj)
@@ -56,7 +57,7 @@ def add_routes(router: APIRouter, res: Any, entity_type: str) -> None:
 
     @router.delete("/{record_id}/collaborators/{user_id}", status_code=204, response_model=None,
                    summary=f"Remove a collaborator from this {entity_type}", operation_id=f"delete_{entity_type}_collaborator")
-    def delete_collaborator(record_id: int, user_id: int, actor: Actor = Depends(current_actor),
+    def delete_collaborator(record_id: RecordId, user_id: RecordId, actor: Actor = Depends(current_actor),
                             session: Session = Depends(get_session)) -> Response:
         obj = res.get_visible(session, actor, record_id)
         res.require_writable(session, actor, obj)

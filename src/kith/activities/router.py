@@ -14,7 +14,7 @@ from kith.core.errors import FieldError, validation
 from kith.core.listing import F, ListSpec
 from kith.core.ownership import copy_owner
 from kith.core.resource import Resource
-from kith.core.types import AwareDatetime, RequiredLongText
+from kith.core.types import AwareDatetime, RequiredLongText, RefId
 from kith.customers.models import Customer
 from kith.customers.schemas import UserRef
 from kith.customers.service import visible_customer
@@ -26,12 +26,12 @@ FU = Followup
 
 class FollowupCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int
+    customer_id: RefId
     type: FollowupType
     content: RequiredLongText
     occurred_at: AwareDatetime | None = None
-    contact_id: int | None = None
-    opportunity_id: int | None = None
+    contact_id: RefId | None = None
+    opportunity_id: RefId | None = None
     next_followup_at: AwareDatetime | None = None
 
 
@@ -46,11 +46,11 @@ class FollowupUpdate(BaseModel):
 
 class FollowupOut(BaseModel):
     id: int
-    customer_id: int
+    customer_id: RefId
     customer_name: str | None = None
-    contact_id: int | None = None
+    contact_id: RefId | None = None
     contact_name: str | None = None
-    opportunity_id: int | None = None
+    opportunity_id: RefId | None = None
     type: str
     content: str
     occurred_at: datetime

@@ -15,10 +15,11 @@ from kith.approvals import service
 from kith.approvals.models import ApprovalAction, ApprovalFlow, ApprovalRequest
 from kith.auth.models import User
 from kith.core import clock
+from kith.core.types import RecordId, RefId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import KithError, not_found
 from kith.core.resource import jsonable
-from kith.core.types import LongText
+from kith.core.types import LongText, SafeStr
 from kith.customers.models import Customer
 
 router = APIRouter(tags=["approvals"])
@@ -26,8 +27,8 @@ router = APIRouter(tags=["approvals"])
 
 class AccessRequestIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    customer_id: int
-    reason: str = Field(..., min_length=2, max_length=2000)
+    customer_id: RefId
+    reason: SafeStr = Field(..., min_length=2, max_length=2000)
     duration_days: int = Field(7, ge=1, le=90)
     access: Literal["read", "write"] = "read"
 
@@ -43,7 +44,7 @@ class ApprovalOut(BaseModel):
     status: str
     applicant: dict[str, Any]
     subject_type: str
-    subject_id: int
+    subject_id: RefId
     subject_name: str | None = None
     payload: dict[str, Any]
     reason: str
@@ -131,7 +132,7 @@ def list_approvals(
     return JSONResponse({"items": _serialize(session, actor, rows), "next_cursor": None, "total": len(rows)})
 
 
-def _visible_request(session: Session, actor: Actor, approval_id: int) -> ApprovalRequest:
+def _visible_request(session: Session, actor: Actor, approval_id: RecordId) -> ApprovalRequest:
     req = session.get(ApprovalRequest, approval_id)
     if req is None or not (service.involved(req, actor.user_id) or can(actor, "approval", "manage")):
         raise not_found()
@@ -139,12 +140,12 @@ def _visible_request(session: Session, actor: Actor, approval_id: int) -> Approv
 
 
 @router.get("/approvals/{approval_id}", response_model=ApprovalOut, summary="One approval request")
-def get_approval(approval_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+def get_approval(approval_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
     return JSONResponse(_serialize(session, actor, [_visible_request(session, actor, approval_id)])[0])
 
 
 def _decision_route(decision: str, summary: str):
-    def handler(approval_id: int, body: DecisionIn, request: Request, actor: Actor = Depends(current_actor),
+    def handler(approval_id: RecordId, body: DecisionIn, request: Request, actor: Actor = Depends(current_actor),
                 session: Session = Depends(get_session)) -> Any:
         req = _visible_request(session, actor, approval_id)
         service.decide(session, actor, req, decision, body.comment)
@@ -187,13 +188,13 @@ class StepIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     approver: str = Field(..., pattern=r"^(owner_manager|applicant_manager|role:[a-z][a-z0-9_]*|user:\d+)$",
                           description="owner_manager | applicant_manager | role:<code> | user:<id>")
-    name: str | None = Field(None, max_length=100)
+    name: SafeStr | None = Field(None, max_length=100)
 
 
 class FlowUpdate(BaseModel):
     model_config = ConfigDict(extra="allow")
-    name: str | None = Field(None, min_length=1, max_length=100)
-    name_en: str | None = Field(None, max_length=100)
+    name: SafeStr | None = Field(None, min_length=1, max_length=100)
+    name_en: SafeStr | None = Field(None, max_length=100)
     steps: list[StepIn] | None = Field(None, min_length=1, max_length=10)
     active: bool | None = None
     version: int | None = None
@@ -202,8 +203,8 @@ class FlowUpdate(BaseModel):
 class FlowCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(..., pattern=r"^[a-z][a-z0-9_]{1,49}$")
-    name: str = Field(..., min_length=1, max_length=100)
-    name_en: str = Field("", max_length=100)
+    name: SafeStr = Field(..., min_length=1, max_length=100)
+    name_en: SafeStr = Field("", max_length=100)
     steps: list[StepIn] = Field(..., min_length=1, max_length=10)
     active: bool = True
 

@@ -15,7 +15,7 @@ from kith.audit.models import AuditEntry
 from kith.audit.service import AUDITED
 from kith.core.deps import current_actor, get_session
 from kith.core.resource import jsonable
-from kith.core.types import AwareDatetime
+from kith.core.types import AwareDatetime, RefId
 
 router = APIRouter(tags=["audit"])
 _MODULE_OF = {entity: module for entity, module in AUDITED.values()}
@@ -25,11 +25,11 @@ _MODULE_OF.update({"user": "user"})
 class AuditOut(BaseModel):
     id: int
     occurred_at: datetime
-    actor_id: int | None
+    actor_id: RefId | None
     actor_name: str | None
     action: str
     entity_type: str | None
-    entity_id: int | None
+    entity_id: RefId | None
     changes: dict[str, Any]
     ip: str | None
     user_agent: str | None
@@ -58,8 +58,8 @@ def audit_log(
     limit: int = Query(50, ge=1, le=200),
     cursor: str | None = Query(None, max_length=20, pattern=r"^\d+$"),
     entity_type: str | None = Query(None, max_length=40),
-    entity_id: int | None = Query(None),
-    actor_id: int | None = Query(None),
+    entity_id: RefId | None = Query(None),
+    actor_id: RefId | None = Query(None),
     action: str | None = Query(None, max_length=40),
     since: AwareDatetime | None = Query(None),
     until: AwareDatetime | None = Query(None),

@@ -14,6 +14,7 @@ from kith.access.policy import ACTIONS, MODULES, RIGHTS, SCOPES
 from kith.auth.models import Department, Role, User
 from kith.auth.security import hash_password, verify_password
 from kith.auth.service import revoke_all
+from kith.core.types import RecordId, RefId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, validation
 from kith.core.listing import F, ListSpec
@@ -31,7 +32,7 @@ class UserCreate(BaseModel):
     password: str = Password
     email: Email = None
     mobile: Mobile = None
-    department_id: int | None = None
+    department_id: RefId | None = None
     role_codes: list[str] = Field(default_factory=lambda: ["sales_rep"], max_length=20)
     timezone: str = Field("Asia/Shanghai", max_length=64)
     language: Literal["zh-CN", "en"] = "zh-CN"
@@ -42,7 +43,7 @@ class UserUpdate(BaseModel):
     display_name: PersonName | None = None
     email: Email = None
     mobile: Mobile = None
-    department_id: int | None = None
+    department_id: RefId | None = None
     role_codes: list[str] | None = Field(None, max_length=20)
     is_active: bool | None = None
     timezone: str | None = Field(None, max_length=64)
@@ -56,7 +57,7 @@ class UserOut(BaseModel):
     display_name: str
     email: str | None = None
     mobile: str | None = None
-    department_id: int | None = None
+    department_id: RefId | None = None
     department_name: str | None = None
     role_codes: list[str] = []
     is_active: bool
@@ -178,7 +179,7 @@ class UserResource(Resource):
 
         @router.post("/{record_id}/password", status_code=204, response_model=None, summary="Set a user's password (revokes their tokens)",
                      operation_id="set_user_password")
-        def set_password(record_id: int, body: PasswordReset, actor: Actor = Depends(current_actor),
+        def set_password(record_id: RecordId, body: PasswordReset, actor: Actor = Depends(current_actor),
                          session: Session = Depends(get_session)) -> Response:
             user = res.get_visible(session, actor, record_id)
             from kith.access import require
@@ -197,16 +198,16 @@ users = UserResource()
 class DepartmentCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: ShortText = Field(...)
-    parent_id: int | None = None
-    manager_id: int | None = None
+    parent_id: RefId | None = None
+    manager_id: RefId | None = None
     position: int = Field(0, ge=0, le=10000)
 
 
 class DepartmentUpdate(BaseModel):
     model_config = ConfigDict(extra="allow")
     name: ShortText = None
-    parent_id: int | None = None
-    manager_id: int | None = None
+    parent_id: RefId | None = None
+    manager_id: RefId | None = None
     position: int | None = Field(None, ge=0, le=10000)
     version: int | None = None
 
@@ -214,9 +215,9 @@ class DepartmentUpdate(BaseModel):
 class DepartmentOut(BaseModel):
     id: int
     name: str
-    parent_id: int | None = None
+    parent_id: RefId | None = None
     path: str
-    manager_id: int | None = None
+    manager_id: RefId | None = None
     manager_name: str | None = None
     position: int
     version: int

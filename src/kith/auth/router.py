@@ -2,6 +2,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
+from kith.core.types import RefId
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,17 +12,18 @@ from kith.access.policy import MODULES
 from kith.auth import service
 from kith.auth.models import User
 from kith.core.deps import current_actor, get_session
+from kith.core.types import SafeStr
 
 router = APIRouter(tags=["auth"])
 
 
 class LoginIn(BaseModel):
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    username: SafeStr = Field(min_length=1, max_length=64)
+    password: SafeStr = Field(min_length=1, max_length=256)
 
 
 class RefreshIn(BaseModel):
-    refresh_token: str = Field(min_length=1, max_length=512)
+    refresh_token: SafeStr = Field(min_length=1, max_length=512)
 
 
 class TokenPair(BaseModel):
@@ -67,7 +69,7 @@ class MeOut(BaseModel):
     username: str
     display_name: str
     email: str | None
-    department_id: int | None
+    department_id: RefId | None
     timezone: str
     language: str
     roles: list[dict[str, Any]]

@@ -4,7 +4,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kith.core.types import Email, Mobile, PersonName, Phone, ShortText
+from kith.core.types import Email, Mobile, PersonName, Phone, ShortText, RefId
 from kith.customers.schemas import TagRef, UserRef
 
 
@@ -21,7 +21,7 @@ class ContactBase(BaseModel):
 
 
 class ContactCreate(ContactBase):
-    customer_id: int
+    customer_id: RefId
     name: PersonName
 
 
@@ -34,7 +34,7 @@ class ContactOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: int
-    customer_id: int
+    customer_id: RefId
     customer_name: str | None = None
     name: str
     title: str | None = None
@@ -46,7 +46,7 @@ class ContactOut(BaseModel):
     wechat: str | None = None
     is_primary: bool = False
     owner: UserRef | None = None
-    owner_id: int | None = None
+    owner_id: RefId | None = None
     tags: list[TagRef] = []
     version: int
     created_at: datetime | None = None

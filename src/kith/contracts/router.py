@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from kith.access import Actor, can, check_write, readable, require, strip
 from kith.activities.events import emit
 from kith.core import clock
+from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, validation
 from kith.core.listing import F, ListSpec
@@ -146,13 +147,13 @@ class ContractResource(Resource):
             return out
 
         @router.get("/{record_id}/payments", summary="Payment plan and received payments (回款)", operation_id="contract_payments")
-        def payments(record_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        def payments(record_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             contract = res.get_visible(session, actor, record_id, deleted=None)
             require(actor, "payment", "read")
             return JSONResponse(_plans_payments(session, actor, contract))
 
-        @router.post("/{record_id}/payment-plans", status_code=201, summary="Add an instalment to the payment plan", operation_id="create_payment_plan")
-        def add_plan(record_id: int, body: PlanIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        @router.post("/{record_id}/payment-plans", status_code=201, summary="Add an instalment to the payment plan", operation_id="add_payment_plan")
+        def add_plan(record_id: RecordId, body: PlanIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             contract = res.get_visible(session, actor, record_id)
             require(actor, "payment", "create")
             res.require_writable(session, actor, contract, "read")
@@ -163,8 +164,8 @@ class ContractResource(Resource):
             session.commit()
             return JSONResponse(payload, status_code=201)
 
-        @router.post("/{record_id}/payments", status_code=201, summary="Record a received payment (回款)", operation_id="create_payment")
-        def add_payment(record_id: int, body: PaymentIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        @router.post("/{record_id}/payments", status_code=201, summary="Record a received payment (回款)", operation_id="record_payment")
+        def add_payment(record_id: RecordId, body: PaymentIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             contract = res.get_visible(session, actor, record_id)
             require(actor, "payment", "create")
             res.require_writable(session, actor, contract, "read")

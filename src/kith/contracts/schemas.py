@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kith.core.types import Currency, LongText, Money, Name, ShortText, Text500
+from kith.core.types import Currency, LongText, Money, Name, ShortText, Text500, RefId
 from kith.customers.schemas import UserRef
 
 Status = Literal["draft", "active", "completed", "terminated"]
@@ -23,12 +23,12 @@ class ContractBase(BaseModel):
 
 
 class ContractCreate(ContractBase):
-    customer_id: int
+    customer_id: RefId
     title: Name
-    opportunity_id: int | None = None
+    opportunity_id: RefId | None = None
     number: ShortText = Field(None, description="generated (HT-YYYYMMDD-NNNN) when omitted")
     status: Status = "draft"
-    owner_id: int | None = None
+    owner_id: RefId | None = None
 
 
 class ContractUpdate(ContractBase):
@@ -42,9 +42,9 @@ class ContractOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: int
-    customer_id: int
+    customer_id: RefId
     customer_name: str | None = None
-    opportunity_id: int | None = None
+    opportunity_id: RefId | None = None
     number: str
     title: str
     amount: str | None = Field(None, description="absent for callers without the amount right")
@@ -55,7 +55,7 @@ class ContractOut(BaseModel):
     status: str
     description: str | None = None
     received_total: str | None = None
-    owner_id: int | None = None
+    owner_id: RefId | None = None
     owner: UserRef | None = None
     version: int
     created_at: datetime | None = None
@@ -72,6 +72,6 @@ class PlanIn(BaseModel):
 class PaymentIn(BaseModel):
     received_on: date
     amount: Money = Field(..., description="amount received")
-    plan_id: int | None = None
+    plan_id: RefId | None = None
     method: ShortText = None
     note: Text500 = None

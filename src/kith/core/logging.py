@@ -15,7 +15,7 @@ _PHONE = re.compile(r"(?<!\d)(\+?\d{0,3}[- ]?)?(1[3-9]\d)[- ]?(\d{4})[- ]?(\d{4}
 
 def mask(text: str) -> str:
     text = _EMAIL.sub(lambda m: f"{m.group(1)}***@{m.group(2)}", text)
-    return _PHONE.sub(lambda m: f"{m.group(2)}****{m.group(4)}", text)
+    return _PHONE.sub(lambda m: f"{m.group(1) or ''}{m.group(2)}****{m.group(4)}", text)
 
 
 def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
@@ -23,6 +23,18 @@ def _mask_processor(_logger: Any, _name: str, event_dict: dict[str, Any]) -> dic
         if isinstance(value, str):
             event_dict[key] = mask(value)
     return event_dict
+
+
+class _StderrLogger:
+    """Writes to whatever sys.stderr is at the moment (never a stream captured and closed since)."""
+
+    def msg(self, message: str) -> None:
+        try:
+            print(message, file=sys.stderr, flush=True)
+        except (ValueError, OSError):  # a closed or broken stream must never fail a request
+            pass
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
 
 
 def setup(json_logs: bool | None = None, level: str = "INFO") -> None:
@@ -39,7 +51,7 @@ def setup(json_logs: bool | None = None, level: str = "INFO") -> None:
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper()) if isinstance(logging.getLevelName(level.upper()), int) else logging.INFO),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=lambda *args: _StderrLogger(),
         cache_logger_on_first_use=False,
     )
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from kith.access import Actor, can, check_write, readable, require, strip, writable
 from kith.core import clock, idempotency
+from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
@@ -81,7 +82,7 @@ class Resource:
                 stmt = stmt.where(False)  # type: ignore[arg-type]
         return stmt
 
-    def get_visible(self, session: Session, actor: Actor, record_id: int, *, deleted: bool | None = False) -> Any:
+    def get_visible(self, session: Session, actor: Actor, record_id: RecordId, *, deleted: bool | None = False) -> Any:
         stmt = self.visible_query(actor).where(self.model.id == record_id)
         if self.soft_delete and deleted is not None:
             stmt = stmt.where(self.model.deleted_at.is_not(None) if deleted else self.model.deleted_at.is_(None))
@@ -98,7 +99,7 @@ class Resource:
             if not ok:
                 raise KithError(403, "forbidden")
 
-    def is_visible(self, session: Session, actor: Actor, model: Any, module: str, record_id: int) -> bool:
+    def is_visible(self, session: Session, actor: Actor, model: Any, module: str, record_id: RecordId) -> bool:
         cond = readable(actor, model, module)
         stmt = select(exists().where(model.id == record_id, cond, *( [model.deleted_at.is_(None)] if hasattr(model, "deleted_at") else [])))
         return bool(session.scalar(stmt))
@@ -278,7 +279,7 @@ class Resource:
 
         @router.get("/{record_id}", response_model=Out, summary=f"Read one of {self.path}", operation_id=f"get_{self.path.replace('-', '_')}")
         def get_record(
-            record_id: int,
+            record_id: RecordId,
             actor: Actor = Depends(current_actor),
             session: Session = Depends(get_session),
         ) -> Any:
@@ -289,7 +290,7 @@ class Resource:
                       responses={412: {"description": "stale version"}, 428: {"description": "If-Match or version required"}})
         def update_record(
             request: Request,
-            record_id: int,
+            record_id: RecordId,
             body: Update,  # type: ignore[valid-type]
             actor: Actor = Depends(current_actor),
             session: Session = Depends(get_session),
@@ -317,7 +318,7 @@ class Resource:
 
         @router.delete("/{record_id}", status_code=204, summary=f"Move one of {self.path} to the recycle bin", operation_id=f"delete_{self.path.replace('-', '_')}")
         def delete_record(
-            record_id: int,
+            record_id: RecordId,
             actor: Actor = Depends(current_actor),
             session: Session = Depends(get_session),
         ) -> Response:
@@ -331,7 +332,7 @@ class Resource:
 
             @router.post("/{record_id}/restore", response_model=Out, summary=f"Restore one of {self.path} from the recycle bin", operation_id=f"restore_{self.path.replace('-', '_')}")
             def restore_record(
-                record_id: int,
+                record_id: RecordId,
                 actor: Actor = Depends(current_actor),
                 session: Session = Depends(get_session),
             ) -> Any:

@@ -6,10 +6,24 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
+import re
+
+from fastapi import Path
 from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 from pydantic_core import PydanticCustomError
 
 from kith.core.normalize import InvalidPhone, fold, normalize_email, normalize_phone
+
+
+# NUL and lone surrogates cannot be stored (PostgreSQL refuses NUL, UTF-8 refuses surrogates)
+_BAD_CHARS = re.compile("[\x00\ud800-\udfff]")
+MAX_ID = 2**63 - 1
+
+
+def clean_str(value: str) -> str:
+    if _BAD_CHARS.search(value):
+        raise PydanticCustomError("invalid", "invalid characters")
+    return value
 
 
 def _text(max_len: int, required: bool):
@@ -19,7 +33,7 @@ def _text(max_len: int, required: bool):
         if not isinstance(value, str):
             raise PydanticCustomError("invalid_type", "must be a string")
         value = fold(value)
-        if "\x00" in value:
+        if _BAD_CHARS.search(value):
             raise PydanticCustomError("invalid", "invalid characters")
         if required and not value:
             raise PydanticCustomError("required", "required")
@@ -36,7 +50,7 @@ def _long_text(max_len: int):
             return None
         if not isinstance(value, str):
             raise PydanticCustomError("invalid_type", "must be a string")
-        if "\x00" in value:
+        if _BAD_CHARS.search(value):
             raise PydanticCustomError("invalid", "invalid characters")
         value = value.strip()
         if len(value) > max_len:
@@ -109,3 +123,7 @@ Email = Annotated[str | None, BeforeValidator(_email)]
 Money = Annotated[Decimal | None, BeforeValidator(_money), PlainSerializer(lambda v: None if v is None else f"{v:.2f}", return_type=str | None)]
 AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+
+RecordId = Annotated[int, Path(ge=1, le=MAX_ID, description="record id")]
+RefId = Annotated[int, Field(ge=1, le=MAX_ID)]
+SafeStr = Annotated[str, AfterValidator(clean_str)]

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from kith.access import Actor
 from kith.activities.timeline import timeline
+from kith.core.types import RecordId, RefId
 from kith.core.deps import current_actor, get_session
 from kith.core.listing import F, ListSpec
 from kith.core.normalize import display_phone
@@ -23,10 +24,10 @@ C = Customer
 
 class BulkIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(..., min_length=1, max_length=1000)
+    ids: list[RefId] = Field(..., min_length=1, max_length=1000)
     action: Literal["tag", "untag", "transfer", "delete"]
     tags: list[str] | None = Field(None, max_length=50)
-    owner_id: int | None = None
+    owner_id: RefId | None = None
 
 
 class BulkOut(BaseModel):
@@ -144,7 +145,7 @@ class CustomerResource(Resource):
 
         @router.get("/{record_id}/timeline", summary="The customer's timeline (客户动态), newest first", operation_id="customer_timeline")
         def customer_timeline(
-            record_id: int,
+            record_id: RecordId,
             limit: int = Query(20, ge=1, le=200),
             cursor: str | None = Query(None, max_length=200),
             type: str | None = Query(None, max_length=200, description="event type or prefix, e.g. followup, customer.created"),

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kith.core.types import AwareDatetime, Email, LongText, Name, Phone, ShortText, Text255, Text500
+from kith.core.types import AwareDatetime, Email, LongText, Name, Phone, ShortText, Text255, Text500, RefId
 
 Level = Literal["A", "B", "C", "D"]
 Status = Literal["potential", "active", "inactive", "lost"]
@@ -45,7 +45,7 @@ class CustomerCreate(CustomerBase):
 
     name: Name
     status: Status = "potential"
-    owner_id: int | None = Field(None, description="defaults to the caller; another owner needs the transfer right")
+    owner_id: RefId | None = Field(None, description="defaults to the caller; another owner needs the transfer right")
 
 
 class CustomerUpdate(CustomerBase):
@@ -76,9 +76,9 @@ class CustomerOut(BaseModel):
     description: str | None = None
     last_followup_at: datetime | None = None
     next_followup_at: datetime | None = None
-    owner_id: int | None = None
+    owner_id: RefId | None = None
     owner: UserRef | None = None
-    department_id: int | None = None
+    department_id: RefId | None = None
     tags: list[TagRef] = []
     version: int
     created_at: datetime | None = None

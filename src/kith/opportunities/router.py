@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from kith.access import Actor, can, check_write, readable, require, strip
 from kith.activities.events import emit
 from kith.contacts.models import Contact
+from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import F, ListSpec
@@ -138,7 +139,7 @@ class OpportunityResource(Resource):
 
         @router.post("/{record_id}/stage", response_model=OpportunityOut, summary="Move along the pipeline (the board's drag-and-drop)",
                      operation_id="move_opportunity_stage")
-        def move_stage(record_id: int, body: StageMove, request: Request, actor: Actor = Depends(current_actor),
+        def move_stage(record_id: RecordId, body: StageMove, request: Request, actor: Actor = Depends(current_actor),
                        session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
@@ -156,7 +157,7 @@ class OpportunityResource(Resource):
             return JSONResponse(payload, headers={"ETag": etag_of(opp)})
 
         @router.get("/{record_id}/stage-history", summary="The opportunity's stage history", operation_id="opportunity_stage_history")
-        def stage_history(record_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        def stage_history(record_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             from kith.opportunities.models import StageHistory
 
             res.get_visible(session, actor, record_id, deleted=None)
@@ -174,12 +175,12 @@ class OpportunityResource(Resource):
             return [{"contact_id": c.id, "name": c.name, "title": c.title, "role": link.role, "note": link.note} for link, c in rows]
 
         @router.get("/{record_id}/contacts", summary="Contacts in this deal with their roles", operation_id="opportunity_contacts")
-        def list_contacts(record_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        def list_contacts(record_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id, deleted=None)
             return JSONResponse({"items": _contacts(session, opp)})
 
         @router.put("/{record_id}/contacts/{contact_id}", summary="Link a contact to this deal, with their role", operation_id="link_opportunity_contact")
-        def link_contact(record_id: int, contact_id: int, body: ContactLinkIn, actor: Actor = Depends(current_actor),
+        def link_contact(record_id: RecordId, contact_id: RecordId, body: ContactLinkIn, actor: Actor = Depends(current_actor),
                          session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
@@ -201,7 +202,7 @@ class OpportunityResource(Resource):
             return JSONResponse(payload)
 
         @router.delete("/{record_id}/contacts/{contact_id}", status_code=204, response_model=None, summary="Unlink a contact", operation_id="unlink_opportunity_contact")
-        def unlink_contact(record_id: int, contact_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
+        def unlink_contact(record_id: RecordId, contact_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
             link = session.scalar(select(OpportunityContact).where(OpportunityContact.opportunity_id == opp.id,
@@ -260,12 +261,12 @@ class OpportunityResource(Resource):
             line.amount = (line.quantity * line.unit_price * (100 - line.discount_percent) / 100).quantize(Q2)
 
         @router.get("/{record_id}/quote-lines", summary="Quote lines of this deal", operation_id="list_quote_lines")
-        def list_lines(record_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        def list_lines(record_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id, deleted=None)
             return JSONResponse(_lines(session, actor, opp))
 
-        @router.post("/{record_id}/quote-lines", status_code=201, summary="Add a quote line", operation_id="create_quote_line")
-        def add_line(record_id: int, body: QuoteLineIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+        @router.post("/{record_id}/quote-lines", status_code=201, summary="Add a quote line", operation_id="add_quote_line")
+        def add_line(record_id: RecordId, body: QuoteLineIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
             line = QuoteLine(opportunity_id=opp.id, position=0, quantity=None, unit_price=None, discount_percent=None, description="")
@@ -279,7 +280,7 @@ class OpportunityResource(Resource):
             return JSONResponse(payload, status_code=201)
 
         @router.patch("/{record_id}/quote-lines/{line_id}", summary="Change a quote line", operation_id="update_quote_line")
-        def change_line(record_id: int, line_id: int, body: QuoteLineIn, request: Request, actor: Actor = Depends(current_actor),
+        def change_line(record_id: RecordId, line_id: RecordId, body: QuoteLineIn, request: Request, actor: Actor = Depends(current_actor),
                         session: Session = Depends(get_session)) -> Any:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
@@ -299,7 +300,7 @@ class OpportunityResource(Resource):
             return JSONResponse(payload)
 
         @router.delete("/{record_id}/quote-lines/{line_id}", status_code=204, response_model=None, summary="Remove a quote line", operation_id="delete_quote_line")
-        def remove_line(record_id: int, line_id: int, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
+        def remove_line(record_id: RecordId, line_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Response:
             opp = res.get_visible(session, actor, record_id)
             res.require_writable(session, actor, opp)
             line = session.scalar(select(QuoteLine).where(QuoteLine.id == line_id, QuoteLine.opportunity_id == opp.id))

@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from kith.core.types import AwareDatetime, Currency, Money, Name, Text500
+from kith.core.types import AwareDatetime, Currency, Money, Name, Text500, RefId
 from kith.customers.schemas import TagRef, UserRef
 
 ContactRole = Literal["decision_maker", "buyer", "technical", "influencer", "user", "finance", "other"]
@@ -23,23 +23,23 @@ class OpportunityBase(BaseModel):
 
 
 class OpportunityCreate(OpportunityBase):
-    customer_id: int
+    customer_id: RefId
     name: Name
-    pipeline_id: int | None = Field(None, description="defaults to the default pipeline")
-    stage_id: int | None = Field(None, description="defaults to the pipeline's first stage")
-    owner_id: int | None = None
+    pipeline_id: RefId | None = Field(None, description="defaults to the default pipeline")
+    stage_id: RefId | None = Field(None, description="defaults to the pipeline's first stage")
+    owner_id: RefId | None = None
 
 
 class OpportunityUpdate(OpportunityBase):
     name: Name | None = None
     currency: Currency | None = None  # type: ignore[assignment]
-    stage_id: int | None = None
+    stage_id: RefId | None = None
     lost_reason: Text500 = None
     version: int | None = None
 
 
 class StageMove(BaseModel):
-    stage_id: int
+    stage_id: RefId
     next_action: Text500 = None
     next_action_due: AwareDatetime | None = None
     lost_reason: Text500 = None
@@ -58,14 +58,14 @@ class OpportunityOut(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: int
-    customer_id: int
+    customer_id: RefId
     customer_name: str | None = None
     name: str
     amount: str | None = None
     currency: str | None = None
     expected_close_date: date | None = None
-    pipeline_id: int
-    stage_id: int
+    pipeline_id: RefId
+    stage_id: RefId
     stage: StageRef | None = None
     status: str
     next_action: str | None = None
@@ -73,7 +73,7 @@ class OpportunityOut(BaseModel):
     lost_reason: str | None = None
     closed_at: datetime | None = None
     stage_changed_at: datetime | None = None
-    owner_id: int | None = None
+    owner_id: RefId | None = None
     owner: UserRef | None = None
     tags: list[TagRef] = []
     version: int
@@ -88,7 +88,7 @@ class ContactLinkIn(BaseModel):
 
 
 class QuoteLineIn(BaseModel):
-    product_id: int | None = None
+    product_id: RefId | None = None
     description: Text500 = None
     quantity: Money = Field(None, description="defaults to 1")
     unit_price: Money = None
