@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export KITH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kith.db
 
-.PHONY: run test venv frontend frontend-test bench clean help
+.PHONY: run test venv frontend frontend-test browser bench clean help
 
 help:
 	@echo "make run    - set up, migrate, load demo data, build the web UI and serve on http://$(HOST):$(PORT)"
@@ -44,7 +44,15 @@ run: venv frontend
 	@echo ""
 	@KITH_DEMO_MODE=true exec $(BIN)/kith serve --host $(HOST) --port $(PORT)
 
-test: venv frontend
+# Browser tests drive Debian's Chromium (never a downloaded browser) and need CJK fonts.
+browser:
+	@if [ ! -x /usr/bin/chromium ] || ! fc-list 2>/dev/null | grep -qi "Noto.*CJK"; then \
+		echo "installing chromium and fonts-noto-cjk (apt)"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
+	fi
+
+test: venv frontend browser
 	@$(BIN)/python tests/run_all.py
 
 bench: venv

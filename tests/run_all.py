@@ -43,7 +43,7 @@ def main() -> int:
         log.parent.mkdir(exist_ok=True)
         logs[leg] = log
         env = {**os.environ, "KITH_TEST_DB": leg, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *extra]
+        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ignore=tests/e2e", *extra]
         procs[leg] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         print(f"started the {leg} leg: {' '.join(cmd[2:])}  (log: {log.relative_to(ROOT)})", flush=True)
     totals = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
@@ -63,6 +63,21 @@ def main() -> int:
                 totals[key] += int(m.group(1))
         if code not in (0,):
             worst = code or 1
+    e2e = ROOT / "tests" / "e2e"
+    if e2e.is_dir() and any(e2e.glob("test_*.py")) and os.environ.get("KITH_SKIP_E2E") != "1":
+        print("\n===== browser tests (Playwright, Debian Chromium) =====", flush=True)
+        proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/e2e"], cwd=ROOT,
+                              capture_output=True, text=True, env={**os.environ, "KITH_TEST_DB": "sqlite"})
+        out = proc.stdout + proc.stderr
+        print(out[-20000:])
+        lines = out.rstrip().splitlines()
+        summary = lines[-1] if lines else ""
+        for key, pattern in (("passed", r"(\d+) passed"), ("failed", r"(\d+) failed"), ("skipped", r"(\d+) skipped"), ("errors", r"(\d+) errors?")):
+            m = re.search(pattern, summary)
+            if m:
+                totals[key] += int(m.group(1))
+        if proc.returncode != 0:
+            worst = proc.returncode or 1
     frontend = ROOT / "frontend"
     if (frontend / "package.json").is_file() and os.environ.get("KITH_SKIP_FRONTEND") != "1":
         print("\n===== front end (vitest) =====", flush=True)

@@ -110,19 +110,25 @@ SHARE_LIMIT = 2000
 def load_shares(session: Session, actor: Actor) -> None:
     """Collaborations and live grants are few per user: fetch their ids once, so the scope condition
     is a short literal IN list the planner can use with the primary key (no correlated subquery)."""
-    from sqlalchemy import select
+    from sqlalchemy import literal, select, union_all
 
     from kith.access.models import AccessGrant, RecordCollaborator
     from kith.core import clock
 
-    shared: dict[tuple[str, bool], list[int]] = {}
-    rows = session.execute(select(RecordCollaborator.entity_type, RecordCollaborator.entity_id, RecordCollaborator.access)
-                           .where(RecordCollaborator.user_id == actor.user_id).limit(SHARE_LIMIT + 1)).all()
-    granted: dict[bool, list[int]] = {}
     now = clock.now()
-    grants = session.execute(select(AccessGrant.customer_id, AccessGrant.access).where(
-        AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None), AccessGrant.starts_at <= now,
-        AccessGrant.expires_at > now).limit(SHARE_LIMIT + 1)).all()
+    # one round trip for both: ("collab", entity type, id, access) and ("grant", "customer", id, access)
+    stmt = union_all(
+        select(literal("c").label("kind"), RecordCollaborator.entity_type, RecordCollaborator.entity_id, RecordCollaborator.access)
+        .where(RecordCollaborator.user_id == actor.user_id),
+        select(literal("g").label("kind"), literal("customer"), AccessGrant.customer_id, AccessGrant.access).where(
+            AccessGrant.user_id == actor.user_id, AccessGrant.revoked_at.is_(None), AccessGrant.starts_at <= now,
+            AccessGrant.expires_at > now),
+    ).limit(2 * SHARE_LIMIT + 1)
+    found = session.execute(stmt).all()
+    rows = [(e, i, a) for k, e, i, a in found if k == "c"]
+    grants = [(i, a) for k, _e, i, a in found if k == "g"]
+    shared: dict[tuple[str, bool], list[int]] = {}
+    granted: dict[bool, list[int]] = {}
     if len(rows) > SHARE_LIMIT or len(grants) > SHARE_LIMIT:
         return  # too many to inline: the gate falls back to subqueries
     for entity, entity_id, access in rows:
