@@ -95,7 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     klog.setup(settings.log_json, settings.log_level)
     from kith.audit import service as audit
 
-    audit.configure(settings.secret_key)
+    audit.configure(settings.secret_key, settings.effective_database_url)
     log = structlog.get_logger("kith.http")
 
     @asynccontextmanager

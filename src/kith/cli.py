@@ -191,7 +191,7 @@ def audit_verify() -> None:
     from kith.audit import service as audit
     from kith.db.session import session_scope
 
-    audit.configure(get_settings().secret_key)
+    audit.configure(get_settings().secret_key, get_settings().effective_database_url)
     with session_scope() as session:
         checked, broken = audit.verify(session)
     if broken is not None:

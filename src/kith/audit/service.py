@@ -17,7 +17,8 @@ from kith.audit.models import AuditEntry
 from kith.core import clock
 
 GENESIS = "0" * 64
-_key: bytes | None = None
+# the chain key per database (an app or CLI process may talk to more than one, e.g. in tests)
+_keys: dict[str, bytes] = {}
 
 # table -> (entity type, access module governing its fields)
 AUDITED: dict[str, tuple[str, str]] = {
@@ -45,18 +46,23 @@ SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_
 SECRET_FIELDS = {"password_hash", "token_version"}
 
 
-def configure(secret: str) -> None:
-    global _key
-    _key = hashlib.sha256(b"kith-audit:" + secret.encode()).digest()
+def configure(secret: str, database_url: str) -> None:
+    _keys[_url_key(database_url)] = hashlib.sha256(b"kith-audit:" + secret.encode()).digest()
 
 
-def _get_key() -> bytes:
-    if _key is None:
+def _url_key(url: object) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(str(url)).render_as_string(hide_password=True)
+
+
+def _get_key(session: Session) -> bytes:
+    url = _url_key(session.get_bind().url)
+    if url not in _keys:
         from kith.config import get_settings
 
-        configure(get_settings().secret_key)
-    assert _key is not None
-    return _key
+        _keys[url] = hashlib.sha256(b"kith-audit:" + get_settings().secret_key.encode()).digest()
+    return _keys[url]
 
 
 def _plain(value: Any) -> Any:
@@ -75,7 +81,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def digest(row: dict[str, Any], prev_hash: str) -> str:
+def digest(row: dict[str, Any], prev_hash: str, key: bytes) -> str:
     payload = {
         "occurred_at": _plain(row["occurred_at"]), "actor_id": row.get("actor_id"), "actor_name": row.get("actor_name"),
         "action": row["action"], "entity_type": row.get("entity_type"), "entity_id": row.get("entity_id"),
@@ -83,7 +89,7 @@ def digest(row: dict[str, Any], prev_hash: str) -> str:
         "request_id": row.get("request_id"), "note": row.get("note"), "prev_hash": prev_hash,
     }
     raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    return hmac.new(_get_key(), raw, hashlib.sha256).hexdigest()
+    return hmac.new(key, raw, hashlib.sha256).hexdigest()
 
 
 def _context(session: Session) -> dict[str, Any]:
@@ -100,11 +106,12 @@ def append(session: Session, rows: list[dict[str, Any]]) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(727274)"))
     prev = conn.execute(select(AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)).scalar() or GENESIS
+    key = _get_key(session)
     out = []
     for row in rows:
         row = {**row, "changes": _plain(row.get("changes") or {})}
         row["prev_hash"] = prev
-        row["hash"] = prev = digest(row, prev)
+        row["hash"] = prev = digest(row, prev, key)
         out.append(row)
     conn.execute(insert(AuditEntry), out)
 
@@ -200,6 +207,7 @@ def verify(session: Session) -> tuple[int, int | None]:
     prev = GENESIS
     checked = 0
     last_id = 0
+    key = _get_key(session)
     while True:
         batch = list(session.scalars(select(AuditEntry).where(AuditEntry.id > last_id).order_by(AuditEntry.id).limit(5000)))
         if not batch:
@@ -207,7 +215,7 @@ def verify(session: Session) -> tuple[int, int | None]:
         for e in batch:
             row = {c: getattr(e, c) for c in ("occurred_at", "actor_id", "actor_name", "action", "entity_type", "entity_id", "changes",
                                               "ip", "user_agent", "request_id", "note")}
-            if e.prev_hash != prev or not hmac.compare_digest(digest(row, prev), e.hash):
+            if e.prev_hash != prev or not hmac.compare_digest(digest(row, prev, key), e.hash):
                 return checked, e.id
             prev = e.hash
             checked += 1

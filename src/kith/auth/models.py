@@ -60,7 +60,7 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
-    roles: Mapped[list[Role]] = relationship(secondary="user_roles", lazy="joined")
+    roles: Mapped[list[Role]] = relationship(secondary="user_roles", lazy="selectin")
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id], lazy="joined")
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from kith.access import Actor, load_actor
 from kith.auth.models import User
@@ -49,7 +49,8 @@ def current_actor(
         user_id = int(claims["sub"])
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"}) from None
-    user = session.get(User, user_id)
+    # one query for the user, department and roles
+    user = session.get(User, user_id, options=[joinedload(User.roles)])
     if user is None or not user.is_active or user.token_version != claims.get("tv"):
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
     actor = load_actor(session, user)
