@@ -90,6 +90,8 @@ def test_record_visibility_on_every_read_path(api, matrix):
     can_contacts = api.get("/contacts", user="viewer").status_code == 200
     search_hits = {h["id"] for h in api.get("/search", params={"q": tag, "types": "customer"}, user="viewer").json()["items"]}
     q_total = api.get("/customers", params={"q": tag}, user="viewer").json()["total"]
+    export = api.get("/customers/export", params={"format": "csv", "q": tag}, user="viewer")
+    exported = export.text if export.status_code == 200 else None
     assert q_total == len(expected), (role, q_total)
     for rel in RELATIONS:
         rec = records[rel]
@@ -98,6 +100,8 @@ def test_record_visibility_on_every_read_path(api, matrix):
         where = f"{role}/{rel}"
         assert (cid in listed_ids) == visible, f"list {where}"
         assert (cid in search_hits) == visible, f"search {where}"
+        if exported is not None:  # roles with the export right
+            assert (rec["name"] in exported) == visible, f"export {where}"
         assert (api.get(f"/customers/{cid}", user="viewer").status_code == 200) == visible, f"detail {where}"
         assert (api.get(f"/customers/{cid}/timeline", user="viewer").status_code == 200) == visible, f"timeline {where}"
         assert (ids_of("/contacts", customer_id=cid) == {kid}) == (visible and can_contacts), f"child list {where}"

@@ -98,7 +98,7 @@ def test_board_drag_to_next_stage_asks_next_action(page: Any, server: Any) -> No
     opp_name = card.get_attribute("aria-label")
     card.drag_to(columns.nth(src_index + 1))
 
-    dialog = page.get_by_role("dialog")
+    dialog = page.get_by_role("dialog", name=re.compile("移动到"))
     expect(dialog).to_be_visible()
     expect(dialog).to_contain_text(target["name"])
     action = "发送正式报价单并约技术交流"

@@ -225,6 +225,7 @@ class FlowResource(_Resource):
     model = ApprovalFlow
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = FlowCreate
     update_schema = FlowUpdate
     out_schema = FlowOut

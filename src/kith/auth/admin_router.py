@@ -105,6 +105,7 @@ class UserResource(Resource):
     model = User
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = UserCreate
     update_schema = UserUpdate
     out_schema = UserOut
@@ -234,6 +235,7 @@ class DepartmentResource(Resource):
     model = Department
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = DepartmentCreate
     update_schema = DepartmentUpdate
     out_schema = DepartmentOut
@@ -365,6 +367,7 @@ class RoleResource(Resource):
     model = Role
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = RoleCreate
     update_schema = RoleUpdate
     out_schema = RoleOut

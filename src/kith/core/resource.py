@@ -71,6 +71,7 @@ class Resource:
     title_en: str = ""
     tag: str = ""
     collaborators: str | None = None  # entity type when the record takes collaborators
+    exportable: bool = True
 
     # ---- visibility -------------------------------------------------------------------------
     def visible_query(self, actor: Actor):
@@ -241,6 +242,34 @@ class Resource:
             if lq.total_estimated:
                 page["total_estimated"] = True
             return JSONResponse(page)
+
+        if self.exportable:
+
+            @router.get("/export", summary=f"Export {self.path} (current filters, your field rights) to xlsx or csv",
+                        operation_id=f"export_{self.path.replace('-', '_')}", response_class=Response,
+                        responses={200: {"content": {"text/csv": {}, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}}}})
+            def export_records(
+                request: Request,
+                format: str = Query("xlsx", pattern="^(xlsx|csv)$"),
+                q: str | None = Query(None, max_length=100),
+                sort: str | None = Query(None, max_length=60),
+                actor: Actor = Depends(current_actor),
+                session: Session = Depends(get_session),
+            ) -> Response:
+                from kith.audit import service as audit
+                from kith.core import clock as _clock
+                from kith.core.export import collect, render
+
+                require(actor, res.module, "read")
+                require(actor, res.module, "export")
+                params = dict(request.query_params)
+                rows = collect(session, actor, res, params)
+                body, media = render(rows, format, res.path)
+                audit.record(session, "export", entity_type=res.module, changes={"rows": len(rows), "format": format,
+                                                                                 "filters": {k: v for k, v in params.items() if k != "format"}})
+                session.commit()
+                name = f"{res.path}-{_clock.now().strftime('%Y%m%d-%H%M%S')}.{format}"
+                return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
         @router.post("", status_code=201, response_model=Out, summary=f"Create a record in {self.path}", operation_id=f"create_{self.path.replace('-', '_')}")
         def create_record(

@@ -71,6 +71,7 @@ class CustomFieldResource(Resource):
     model = CustomField
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = CustomFieldCreate
     update_schema = CustomFieldUpdate
     out_schema = CustomFieldOut

@@ -70,6 +70,7 @@ class PipelineResource(Resource):
     model = Pipeline
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = PipelineCreate
     update_schema = PipelineUpdate
     out_schema = PipelineOut

@@ -43,6 +43,7 @@ class TagResource(Resource):
     model = Tag
     scoped = False
     soft_delete = False
+    exportable = False
     create_schema = TagCreate
     update_schema = TagUpdate
     out_schema = TagOut
