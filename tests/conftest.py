@@ -82,7 +82,7 @@ def client(app) -> Iterator[TestClient]:
 
 # Tables emptied between tests (children first); roles, pipelines and stages are seed data.
 _CLEAN = [
-    "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
+    "tasks", "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
     "idempotency_keys", "events", "followups", "payments", "payment_plans", "contracts", "quote_lines", "opportunity_contacts",
     "opportunity_stage_history", "opportunities", "contacts", "taggings", "tags", "customers", "products", "custom_fields",
     "refresh_tokens", "login_failures", "user_roles", "users", "departments",

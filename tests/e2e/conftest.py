@@ -176,6 +176,8 @@ def shot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.wait_for_timeout(150)  # let transitions settle
+    # Success toasts would cover the header in every picture; they vanish after 3 s anyway.
+    page.evaluate("document.querySelectorAll('.el-message').forEach(e => e.remove())")
     page.screenshot(path=str(path))
     return path
 

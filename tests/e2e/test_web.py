@@ -18,7 +18,7 @@ def _create_customer_with_contact(page: Any, name: str, contact: str, mobile: st
     page.goto("/customers")
     page.get_by_role("button", name="新建客户").click()
     page.locator("#customer-name").fill(name)
-    page.locator("#customer-phone").fill("010-88886666")
+    page.locator("#customer-phone").fill(f"010-{int(time.time() * 1000) % 10_000_000 + 80_000_000}")
     page.locator("[data-test=save]").click()
     page.wait_for_url(re.compile(r"/customers/\d+"))
     expect(page.locator("#customer-title")).to_have_text(name)
@@ -96,7 +96,8 @@ def test_board_drag_to_next_stage_asks_next_action(page: Any, server: Any) -> No
     target = stages[src_index + 1]
     card = columns.nth(src_index).locator("[data-test=opp-card]").first
     opp_name = card.get_attribute("aria-label")
-    card.drag_to(columns.nth(src_index + 1))
+    # Drop on the column header: hovering the middle of a long column would scroll the board mid-drag.
+    card.drag_to(columns.nth(src_index + 1).locator(".column-head"))
 
     dialog = page.get_by_role("dialog", name=re.compile("移动到"))
     expect(dialog).to_be_visible()
@@ -171,7 +172,7 @@ def test_contract_amount_hidden_for_rep_readonly_for_finance(page: Any, browser:
 def test_global_search_by_pinyin_initials(page: Any) -> None:
     login(page, "rep_north")
     page.keyboard.press("Control+K")
-    box = page.get_by_role("combobox")
+    box = page.locator("input.gs-input")
     expect(box).to_be_focused()
     box.fill("bjhx")
     hit = page.get_by_role("option").filter(has_text="北京华信科技有限公司")
@@ -208,7 +209,7 @@ def test_phone_customer_flow(phone_page: Any, server: Any) -> None:
     _create_customer_with_contact(page, name, "赵敏", "13987654321")
     text = "微信沟通：发了产品资料"
     _add_followup(page, text)
-    page.evaluate("window.scrollTo(0, 0)")
+    page.evaluate("document.querySelector('.app-main').scrollTo(0, 0)")
     shot(page, "customer-detail-phone")
     assert page.evaluate("document.documentElement.scrollWidth") <= 376
     page.goto("/board")

@@ -73,6 +73,12 @@ export const routes: RouteRecordRaw[] = [
         meta: { title: 'nav.contracts' },
       },
       {
+        path: 'approvals',
+        name: 'approvals',
+        component: () => import('@/views/approvals/ApprovalsView.vue'),
+        meta: { title: 'nav.approvals' },
+      },
+      {
         path: 'dashboard',
         name: 'dashboard',
         component: () => import('@/views/dashboard/DashboardView.vue'),

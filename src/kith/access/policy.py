@@ -6,7 +6,7 @@ from typing import Any
 
 MODULES = (
     "customer", "contact", "opportunity", "contract", "payment", "product", "followup",
-    "tag", "custom_field", "pipeline", "user", "department", "role", "audit", "approval",
+    "tag", "custom_field", "pipeline", "user", "department", "role", "audit", "approval", "task",
 )
 ACTIONS = ("read", "create", "update", "delete", "export", "import", "transfer", "approve", "manage", "force_duplicate")
 SCOPES = ("own", "dept", "dept_tree", "all")
@@ -27,7 +27,7 @@ MONEY_FIELDS: dict[str, tuple[str, ...]] = {
     "product": ("price",),
 }
 
-_BUSINESS = ("customer", "contact", "opportunity", "followup")
+_BUSINESS = ("customer", "contact", "opportunity", "followup", "task")
 _ALL_ACTIONS = list(ACTIONS)
 
 
@@ -127,3 +127,9 @@ for _role in BUILTIN_ROLES:
     _perms = _role["permissions"]
     if "approval" not in _perms:
         _perms["approval"] = ["read", "create"]
+
+# Everyone keeps their own to-do list; the business roles above already manage tasks in their scope.
+for _role in BUILTIN_ROLES:
+    _perms = _role["permissions"]
+    if "task" not in _perms:
+        _perms["task"] = ["read", "create", "update", "delete"]

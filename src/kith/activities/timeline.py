@@ -19,7 +19,7 @@ from kith.core.resource import jsonable
 # Which access module governs the fields of an event's entity.
 ENTITY_MODULE = {
     "customer": "customer", "contact": "contact", "opportunity": "opportunity", "contract": "contract",
-    "payment": "payment", "followup": "followup", "quote_line": "quote_line",
+    "payment": "payment", "followup": "followup", "quote_line": "quote_line", "task": "task",
 }
 
 

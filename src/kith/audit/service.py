@@ -30,6 +30,7 @@ AUDITED: dict[str, tuple[str, str]] = {
     "payment_plans": ("payment_plan", "payment"),
     "quote_lines": ("quote_line", "quote_line"),
     "followups": ("followup", "followup"),
+    "tasks": ("task", "task"),
     "products": ("product", "product"),
     "tags": ("tag", "tag"),
     "custom_fields": ("custom_field", "custom_field"),

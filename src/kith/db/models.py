@@ -20,3 +20,4 @@ from kith.access.models import AccessGrant, RecordCollaborator  # noqa: E402,F40
 from kith.approvals.models import ApprovalAction, ApprovalFlow, ApprovalRequest  # noqa: E402,F401
 from kith.audit.models import AuditEntry  # noqa: E402,F401
 import kith.audit.service  # noqa: E402,F401  (flush listeners)
+from kith.tasks.models import Task  # noqa: E402,F401

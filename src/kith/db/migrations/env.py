@@ -4,6 +4,7 @@ from alembic import context
 from sqlalchemy import pool
 
 from kith.db import models
+from kith.db.migrate import include_object as _include
 from kith.db.session import make_engine
 
 config = context.config
@@ -26,11 +27,6 @@ def run_migrations_online() -> None:
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
-
-
-def _include(obj, name, type_, reflected, compare_to) -> bool:
-    # FTS5 tables and their shadow tables are created by hand in the migrations
-    return not (type_ == "table" and name and "_fts" in name)
 
 
 def _run(connection) -> None:
