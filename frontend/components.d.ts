@@ -33,6 +33,7 @@ declare module 'vue' {
     ElHeader: typeof import('element-plus/es')['ElHeader']
     ElIcon: typeof import('element-plus/es')['ElIcon']
     ElInput: typeof import('element-plus/es')['ElInput']
+    ElInputNumber: typeof import('element-plus/es')['ElInputNumber']
     ElMain: typeof import('element-plus/es')['ElMain']
     ElMenu: typeof import('element-plus/es')['ElMenu']
     ElMenuItem: typeof import('element-plus/es')['ElMenuItem']
@@ -53,7 +54,9 @@ declare module 'vue' {
     ListPage: typeof import('./src/components/ListPage.vue')['default']
     LocaleSwitch: typeof import('./src/components/LocaleSwitch.vue')['default']
     NavMenu: typeof import('./src/components/NavMenu.vue')['default']
+    QuickAdd: typeof import('./src/components/QuickAdd.vue')['default']
     RecordList: typeof import('./src/components/RecordList.vue')['default']
+    RequestAccessDialog: typeof import('./src/components/RequestAccessDialog.vue')['default']
     RouterLink: typeof import('vue-router')['RouterLink']
     RouterView: typeof import('vue-router')['RouterView']
   }

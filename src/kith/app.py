@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from sqlalchemy import text
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError, StatementError
 from sqlalchemy.orm.exc import StaleDataError
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import structlog
@@ -87,6 +88,53 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+class RequestContext:
+    """Pure ASGI middleware: request id, language, metrics and one log line per API request."""
+
+    def __init__(self, app, default_language: str, metrics: "Metrics") -> None:
+        self.app = app
+        self.default_language = default_language
+        self.metrics = metrics
+        self.log = structlog.get_logger("kith.http")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        rid = headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = rid
+        lang = negotiate(headers.get("accept-language"), self.default_language)
+        token = current_language.set(lang)
+        structlog.contextvars.bind_contextvars(request_id=rid)
+        start = time.perf_counter()
+        status = [500]
+
+        async def send_with_headers(message) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                out = MutableHeaders(scope=message)
+                out["X-Request-ID"] = rid
+                out["Content-Language"] = lang
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            current_language.reset(token)
+            elapsed = time.perf_counter() - start
+            route_path = getattr(scope.get("route"), "path", "unmatched")
+            method = scope.get("method", "")
+            self.metrics.requests.labels(method, route_path, str(status[0])).inc()
+            self.metrics.latency.labels(method, route_path).observe(elapsed)
+            path = scope.get("path", "")
+            if path.startswith(API):
+                self.log.info("request", method=method, path=path, status=status[0], ms=round(elapsed * 1000, 1),
+                              user_id=state.get("user_id"))
+            structlog.contextvars.unbind_contextvars("request_id")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     problems = settings.check_production()
@@ -117,33 +165,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     metrics = Metrics()
     app.state.metrics = metrics
 
-    @app.middleware("http")
-    async def context(request: Request, call_next):
-        rid = request.headers.get("x-request-id", "")[:64] or uuid.uuid4().hex
-        request.state.request_id = rid
-        lang = negotiate(request.headers.get("accept-language"), settings.default_language)
-        token = current_language.set(lang)
-        structlog.contextvars.bind_contextvars(request_id=rid)
-        start = time.perf_counter()
-        try:
-            response = await call_next(request)
-        except Exception:  # pragma: no cover - last resort, handlers normally answer
-            log.exception("unhandled", path=request.url.path)
-            response = JSONResponse(KithError(500, "internal_error").body(rid), status_code=500)
-        finally:
-            current_language.reset(token)
-        elapsed = time.perf_counter() - start
-        route = request.scope.get("route")
-        route_path = getattr(route, "path", "unmatched")
-        metrics.requests.labels(request.method, route_path, str(response.status_code)).inc()
-        metrics.latency.labels(request.method, route_path).observe(elapsed)
-        response.headers["X-Request-ID"] = rid
-        response.headers["Content-Language"] = lang
-        if request.url.path.startswith(API):
-            log.info("request", method=request.method, path=request.url.path, status=response.status_code,
-                     ms=round(elapsed * 1000, 1), user_id=getattr(request.state, "user_id", None))
-        structlog.contextvars.unbind_contextvars("request_id")
-        return response
+    app.add_middleware(RequestContext, default_language=settings.default_language, metrics=metrics)
 
     def _log_denial(request: Request, exc: KithError) -> None:
         """Permission denials go to the audit log (in their own transaction: the request's was rolled back)."""

@@ -18,13 +18,15 @@ export interface Approval {
 export type Decision = 'approve' | 'reject' | 'withdraw'
 
 /** The buttons to offer: what the API lists in `actions`, in a fixed order. */
-export function availableActions(a: Pick<Approval, 'actions' | 'can_decide' | 'status'>): Decision[] {
+export function availableActions(a: Pick<Approval, 'actions' | 'can_decide' | 'status' | 'applicant'>, meId?: number | null): Decision[] {
   if (a.status !== 'pending') return []
   const acts = new Set(a.actions ?? [])
+  // When the API leaves `actions` empty, derive them: deciders decide, the applicant may withdraw.
+  const derive = acts.size === 0
   const out: Decision[] = []
-  if (acts.has('approve') || (a.can_decide && !a.actions?.length)) out.push('approve')
-  if (acts.has('reject') || (a.can_decide && !a.actions?.length)) out.push('reject')
-  if (acts.has('withdraw')) out.push('withdraw')
+  if (acts.has('approve') || (derive && a.can_decide)) out.push('approve')
+  if (acts.has('reject') || (derive && a.can_decide)) out.push('reject')
+  if (acts.has('withdraw') || (derive && meId != null && a.applicant?.id === meId)) out.push('withdraw')
   return out
 }
 
