@@ -219,3 +219,52 @@ def test_phone_customer_flow(phone_page: Any, server: Any) -> None:
     page.get_by_role("button", name="打开菜单").click()
     expect(page.locator(".app-drawer .el-menu")).to_be_visible()
     shot(page, "menu-phone")
+
+
+def test_request_access_and_manager_approves(page: Any, browser: Any, server: Any) -> None:
+    status, east = server.api("GET", "/api/v1/customers?limit=1&sort=-id", "rep_east")
+    target = east["items"][0]
+    assert server.api("GET", f"/api/v1/customers/{target['id']}", "rep_north")[0] == 404
+    login(page, "rep_north")
+    page.goto(f"/customers/{target['id']}")
+    page.locator("[data-test=request-access]").click()
+    page.locator("#access-reason").fill("联合投标，需要查看客户联系人")
+    page.locator("[data-test=access-submit]").click()
+    page.goto("/approvals")
+    page.get_by_role("radio", name="我发起的").click(force=True)
+    expect(page.locator("[data-test=approval]").first).to_contain_text("联合投标")
+
+    mpage = browser.new_context(viewport={"width": 1280, "height": 800}, base_url=server.base, locale="zh-CN").new_page()
+    login(mpage, "manager_east")
+    mpage.goto("/approvals")
+    item = mpage.locator("[data-test=approval]").filter(has_text="联合投标").first
+    expect(item).to_be_visible()
+    shot(mpage, "approvals-desktop")
+    item.get_by_role("button", name="同意").click()
+    expect(mpage.locator("[data-test=approval]").filter(has_text="联合投标")).to_have_count(0)
+    mpage.context.close()
+    assert server.api("GET", f"/api/v1/customers/{target['id']}", "rep_north")[0] == 200
+
+
+def test_opportunity_detail_stage_bar_and_quote_line(page: Any, server: Any) -> None:
+    status, found = server.api("GET", "/api/v1/opportunities?limit=50", "rep_north")
+    opp = next(o for o in found["items"] if o["status"] == "open")
+    login(page, "rep_north")
+    page.goto("/opportunities")
+    expect(page.locator(".el-table__row").first).to_be_visible()
+    page.goto(f"/opportunities/{opp['id']}")
+    expect(page.locator("#opp-title")).to_have_text(opp["name"])
+    expect(page.locator("[data-test=stage-bar] [aria-current=step]")).to_contain_text(opp["stage"]["name"])
+    page.get_by_placeholder("产品/描述").fill("CRM 标准版 年费")
+    page.get_by_placeholder("数量").fill("3")
+    page.get_by_placeholder("单价").fill("1000")
+    page.get_by_placeholder("折扣 %").fill("10")
+    page.get_by_role("button", name="添加报价行").click()
+    row = page.locator(".el-table__row").filter(has_text="CRM 标准版 年费")
+    expect(row).to_contain_text("2,700.00")  # 3 × 1000 × 90 %
+    shot(page, "opportunity-detail-desktop")
+    status, lines = server.api("GET", f"/api/v1/opportunities/{opp['id']}/quote-lines", "rep_north")
+    assert any(line.get("description") == "CRM 标准版 年费" for line in lines["items"])
+    page.goto("/contacts")
+    expect(page.locator(".el-table__row").first).to_be_visible()
+    shot(page, "contacts-desktop")
