@@ -181,6 +181,68 @@ def check() -> None:
         raise typer.Exit(1)
 
 
+@app.command("backup")
+def backup_cmd(
+    output: Optional[str] = typer.Option(None, help="file to write (default var/backups/kith-<time>.db|.dump)"),
+    verify: bool = typer.Option(False, "--verify", help="restore into a scratch database and compare row counts"),
+) -> None:
+    """Back up the database (SQLite online backup API, or pg_dump) with a checksum and a manifest."""
+    from pathlib import Path
+
+    from kith.ops import backup as ops
+
+    settings = get_settings()
+    url = settings.effective_database_url
+    out = Path(output) if output else ops.default_path(settings.data_dir / "backups", url)
+    try:
+        result = ops.backup(url, out)
+        console.print(f"[green]backup written:[/green] {result.path} (sha256 {result.checksum[:16]}…, {sum(result.counts.values())} rows)")
+        if verify:
+            mismatches = ops.verify(result.path, None if url.startswith("sqlite") else url)
+            if mismatches:
+                for table, (want, got) in mismatches.items():
+                    console.print(f"[red]{table}: expected {want} rows, restored {got}[/red]")
+                raise typer.Exit(1)
+            console.print(f"[green]verified:[/green] restored into a scratch database, {len(result.counts)} tables match")
+    except ops.BackupError as exc:
+        console.print(f"[red]backup failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+@app.command("restore")
+def restore_cmd(
+    path: str = typer.Argument(..., help="a backup file written by `kith backup`"),
+    yes: bool = typer.Option(False, "--yes", help="do not ask for confirmation"),
+    verify_only: bool = typer.Option(False, "--verify", help="only verify the backup (checksum and a scratch restore)"),
+) -> None:
+    """Restore a backup over the configured database (the checksum is checked first)."""
+    from pathlib import Path
+
+    from kith.ops import backup as ops
+
+    url = get_settings().effective_database_url
+    try:
+        if verify_only:
+            mismatches = ops.verify(Path(path), None if url.startswith("sqlite") else url)
+            if mismatches:
+                for table, (want, got) in mismatches.items():
+                    console.print(f"[red]{table}: expected {want} rows, restored {got}[/red]")
+                raise typer.Exit(1)
+            console.print("[green]backup verified[/green]")
+            return
+        ops.read_manifest(Path(path))
+        if not yes and not typer.confirm(f"Replace the data in {url.split('@')[-1]} with {path}?"):
+            raise typer.Exit(1)
+        from kith.db.session import dispose_engines
+
+        dispose_engines()
+        ops.restore(Path(path), url)
+        console.print(f"[green]restored[/green] {path}")
+    except ops.BackupError as exc:
+        console.print(f"[red]restore failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 
