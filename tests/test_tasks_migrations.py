@@ -38,3 +38,27 @@ def test_tasks_scope_done_overdue_and_timeline(api):
     theirs = api.customer(user="rep_east")
     assert_error(api.post("/tasks", {"title": "x", "customer_id": theirs["id"]}, user="rep_north"), 422, field="customer_id")
     _ = clock
+
+
+def test_calendar_feed_parses_and_is_revocable(api, client):
+    from icalendar import Calendar
+
+    c = api.customer(user="rep_north", name="日历客户")
+    api.patch(f"/customers/{c['id']}", {"next_followup_at": "2026-12-03T09:00:00+08:00", "version": 1}, user="rep_north")
+    api.post("/tasks", {"title": "准备合同", "due_at": "2026-12-02T15:00:00+08:00"}, user="rep_north")
+    api.post("/tasks", {"title": "别人的任务", "due_at": "2026-12-02T15:00:00+08:00"}, user="rep_east")
+    r = api.post("/me/calendar-token", user="rep_north")
+    assert r.status_code == 201
+    path = r.json()["url"].split("testserver", 1)[1]
+    feed = client.get(path)  # no Authorization header: the secret URL is the credential
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("text/calendar")
+    cal = Calendar.from_ical(feed.content)
+    events = {str(e.get("summary")): e for e in cal.walk("VEVENT")}
+    assert set(events) == {"待办：准备合同", "跟进：日历客户"}
+    assert events["待办：准备合同"].decoded("dtstart").isoformat() == "2026-12-02T07:00:00+00:00"
+    # a new URL replaces the old one; revoking ends the feed
+    second = api.post("/me/calendar-token", user="rep_north").json()["url"].split("testserver", 1)[1]
+    assert client.get(path).status_code == 404
+    assert client.get(second).status_code == 200
+    assert api.delete("/me/calendar-token", user="rep_north").status_code == 204
+    assert client.get(second).status_code == 404

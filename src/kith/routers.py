@@ -21,7 +21,8 @@ def include_all(app: FastAPI, prefix: str) -> None:
     from kith.products.router import router as products
     from kith.search.router import router as search
     from kith.tags.router import router as tags
+    from kith.tasks.calendar import router as calendar
     from kith.tasks.router import router as tasks
 
-    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router):
+    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router, calendar):
         app.include_router(router, prefix=prefix)

@@ -44,7 +44,7 @@ AUDITED: dict[str, tuple[str, str]] = {
     "access_grants": ("access_grant", "customer"),
 }
 SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_at", "name_key", "department_path", "last_login_at"}
-SECRET_FIELDS = {"password_hash", "token_version"}
+SECRET_FIELDS = {"password_hash", "token_version", "calendar_token_hash"}
 
 
 def configure(secret: str, database_url: str) -> None:

@@ -59,6 +59,8 @@ class User(IdMixin, TimestampMixin, VersionedMixin, Base):
     # Incremented to revoke every token of the user at once (password change, deactivation).
     token_version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     last_login_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # sha256 of the secret in the user's calendar feed URL (None: no feed)
+    calendar_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
 
     roles: Mapped[list[Role]] = relationship(secondary="user_roles", lazy="selectin")
     department: Mapped[Department | None] = relationship(foreign_keys=[department_id], lazy="joined")
