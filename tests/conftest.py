@@ -47,9 +47,9 @@ def database_url(tmp_path_factory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
+def settings(database_url: str, tmp_path_factory) -> Settings:
     return Settings(database_url=database_url, environment="test", secret_key="test-secret-key-" + "x" * 32, log_level="WARNING",
-                    log_json=True, _env_file=None)  # type: ignore[call-arg]
+                    log_json=True, data_dir=tmp_path_factory.mktemp("data"), _env_file=None)  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +82,7 @@ def client(app) -> Iterator[TestClient]:
 
 # Tables emptied between tests (children first); roles, pipelines and stages are seed data.
 _CLEAN = [
-    "tasks", "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
+    "attachments", "tasks", "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
     "idempotency_keys", "events", "followups", "payments", "payment_plans", "contracts", "quote_lines", "opportunity_contacts",
     "opportunity_stage_history", "opportunities", "contacts", "taggings", "tags", "customers", "products", "custom_fields",
     "refresh_tokens", "login_failures", "user_roles", "users", "departments",

@@ -8,8 +8,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-SCOPED = {"customers", "contacts", "opportunities", "contracts", "followups"}
-TABLES = ["customers", "contacts", "opportunities", "contracts", "followups", "payments", "payment_plans", "quote_lines",
+SCOPED = {"customers", "contacts", "opportunities", "contracts", "followups", "tasks", "attachments"}
+TABLES = ["tasks", "attachments", "customers", "contacts", "opportunities", "contracts", "followups", "payments", "payment_plans", "quote_lines",
           "opportunity_contacts", "events", "taggings", "opportunity_stage_history"]
 
 
@@ -59,8 +59,10 @@ def rep_north_records(api):
     line = api.post(f"/opportunities/{o['id']}/quote-lines", {"description": "服务", "unit_price": "10"}, user="rep_north").json()["items"][0]
     contract = api.post("/contracts", {"customer_id": c["id"], "title": "私有合同"}, user="rep_north").json()
     f = api.post("/followups", {"customer_id": c["id"], "type": "call", "content": "私有记录"}, user="rep_north").json()
+    t = api.post("/tasks", {"title": "私有任务", "customer_id": c["id"]}, user="rep_north").json()
+    att = api.post(f"/followups/{f['id']}/attachments", user="rep_north", files={"file": ("a.txt", b"secret", "text/plain")}).json()
     return {"customers": c["id"], "contacts": k["id"], "opportunities": o["id"], "contracts": contract["id"], "followups": f["id"],
-            "contact_id": k["id"], "line_id": line["id"]}
+            "tasks": t["id"], "attachments": att["id"], "contact_id": k["id"], "line_id": line["id"]}
 
 
 def test_every_record_path_is_404_for_an_outsider(api, app, engine, rep_north_records):
@@ -78,10 +80,13 @@ def test_every_record_path_is_404_for_an_outsider(api, app, engine, rep_north_re
         assert "{" not in url, url
         for method, op in ops.items():
             body = None
-            content = op.get("requestBody", {}).get("content", {}).get("application/json")
-            if content:
-                body = _example(content["schema"], schema["components"]["schemas"])
-            r = api.client.request(method.upper(), f"/api/v1{url}", json=body, headers=api.headers("rep_east"))
+            files = None
+            content = op.get("requestBody", {}).get("content", {})
+            if "application/json" in content:
+                body = _example(content["application/json"]["schema"], schema["components"]["schemas"])
+            elif "multipart/form-data" in content:
+                files = {"file": ("probe.txt", b"probe", "text/plain")}
+            r = api.client.request(method.upper(), f"/api/v1{url}", json=body, files=files, headers=api.headers("rep_east"))
             assert r.status_code == 404, f"{method.upper()} {url}: {r.status_code} {r.text}"
             assert r.json()["error"]["code"] == "not_found"
             calls += 1
@@ -90,12 +95,12 @@ def test_every_record_path_is_404_for_an_outsider(api, app, engine, rep_north_re
 
 
 def test_outsider_never_counts_or_finds_them(api, rep_north_records):
-    for resource in SCOPED:
+    for resource in SCOPED - {"attachments"}:
         r = api.get(f"/{resource}", user="rep_east")
         assert r.status_code == 200
         assert r.json() == {"items": [], "next_cursor": None, "total": 0}, resource
     assert api.get("/search", params={"q": "私有"}, user="rep_east").json()["items"] == []
     assert api.get("/contacts", params={"customer_id": rep_north_records["customers"]}, user="rep_east").json()["total"] == 0
     # the owner's manager sees them all
-    for resource in SCOPED:
+    for resource in SCOPED - {"attachments"}:
         assert api.get(f"/{resource}", user="manager_north").json()["total"] >= 1, resource

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 
 def include_all(app: FastAPI, prefix: str) -> None:
+    from kith.activities.attachments import router as attachments
     from kith.activities.router import router as followups
     from kith.auth.admin_router import routers as admin
     from kith.approvals.router import flow_router
@@ -24,5 +25,5 @@ def include_all(app: FastAPI, prefix: str) -> None:
     from kith.tasks.calendar import router as calendar
     from kith.tasks.router import router as tasks
 
-    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router, calendar):
+    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router, calendar, attachments):
         app.include_router(router, prefix=prefix)

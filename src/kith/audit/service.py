@@ -31,6 +31,7 @@ AUDITED: dict[str, tuple[str, str]] = {
     "quote_lines": ("quote_line", "quote_line"),
     "followups": ("followup", "followup"),
     "tasks": ("task", "task"),
+    "attachments": ("attachment", "followup"),
     "products": ("product", "product"),
     "tags": ("tag", "tag"),
     "custom_fields": ("custom_field", "custom_field"),
