@@ -29,7 +29,8 @@ def create_feed(request: Request, actor: Actor = Depends(current_actor), session
     user.calendar_token_hash = digest
     session.commit()
     base = str(request.base_url).rstrip("/")
-    return JSONResponse({"url": f"{base}/api/v1/calendar/{token}.ics"}, status_code=201)
+    url = f"{base}/api/v1/calendar/{token}.ics"
+    return JSONResponse({"url": url}, status_code=201, headers={"Location": url})
 
 
 @router.delete("/me/calendar-token", status_code=204, response_model=None, summary="Revoke my calendar feed URL")
