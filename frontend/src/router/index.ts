@@ -1,6 +1,13 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { tokens } from '@/api/tokens'
 import { useAuthStore } from '@/stores/auth'
+import { allowedSettingsPages } from '@/views/settings/settingsNav'
+
+/** The first settings page the caller may open (settings are for administrators). */
+function firstSettingsPage() {
+  const page = allowedSettingsPages(useAuthStore().can)[0]
+  return page ? { name: page.name } : { name: 'customers' }
+}
 
 export const routes: RouteRecordRaw[] = [
   {
@@ -84,6 +91,57 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/views/dashboard/DashboardView.vue'),
         meta: { title: 'nav.dashboard' },
       },
+      {
+        path: 'settings',
+        component: () => import('@/views/settings/SettingsLayout.vue'),
+        meta: { title: 'nav.admin' },
+        children: [
+          { path: '', name: 'settings', redirect: () => firstSettingsPage() },
+          {
+            path: 'users',
+            name: 'settings-users',
+            component: () => import('@/views/settings/UsersView.vue'),
+            meta: { title: 'settings.tabs.users', perm: ['user', 'update'] },
+          },
+          {
+            path: 'departments',
+            name: 'settings-departments',
+            component: () => import('@/views/settings/DepartmentsView.vue'),
+            meta: { title: 'settings.tabs.departments', perm: ['department', 'update'] },
+          },
+          {
+            path: 'roles',
+            name: 'settings-roles',
+            component: () => import('@/views/settings/RolesView.vue'),
+            meta: { title: 'settings.tabs.roles', perm: ['role', 'update'] },
+          },
+          {
+            path: 'roles/:id(\\d+)',
+            name: 'settings-role',
+            component: () => import('@/views/settings/RoleEditor.vue'),
+            props: true,
+            meta: { title: 'settings.tabs.roles', perm: ['role', 'update'] },
+          },
+          {
+            path: 'custom-fields',
+            name: 'settings-custom-fields',
+            component: () => import('@/views/settings/CustomFieldsView.vue'),
+            meta: { title: 'settings.tabs.customFields', perm: ['custom_field', 'update'] },
+          },
+          {
+            path: 'tags',
+            name: 'settings-tags',
+            component: () => import('@/views/settings/TagsView.vue'),
+            meta: { title: 'settings.tabs.tags', perm: ['tag', 'update'] },
+          },
+          {
+            path: 'pipelines',
+            name: 'settings-pipelines',
+            component: () => import('@/views/settings/PipelinesView.vue'),
+            meta: { title: 'settings.tabs.pipelines', perm: ['pipeline', 'update'] },
+          },
+        ],
+      },
     ],
   },
   { path: '/:pathMatch(.*)*', redirect: '/' },
@@ -107,5 +165,7 @@ router.beforeEach(async (to) => {
       return { name: 'login', query: { redirect: to.fullPath } }
     }
   }
+  const perm = to.meta.perm as [string, string] | undefined
+  if (perm && !auth.can(perm[0], perm[1])) return { name: 'customers' }
   return true
 })

@@ -1,0 +1,21 @@
+/** The settings sub-pages and the permission each needs (module + action from GET /me). */
+export interface SettingsPage {
+  name: string
+  path: string
+  label: string
+  module: string
+  action: string
+}
+
+export const SETTINGS_PAGES: SettingsPage[] = [
+  { name: 'settings-users', path: 'users', label: 'settings.tabs.users', module: 'user', action: 'update' },
+  { name: 'settings-departments', path: 'departments', label: 'settings.tabs.departments', module: 'department', action: 'update' },
+  { name: 'settings-roles', path: 'roles', label: 'settings.tabs.roles', module: 'role', action: 'update' },
+  { name: 'settings-custom-fields', path: 'custom-fields', label: 'settings.tabs.customFields', module: 'custom_field', action: 'update' },
+  { name: 'settings-tags', path: 'tags', label: 'settings.tabs.tags', module: 'tag', action: 'update' },
+  { name: 'settings-pipelines', path: 'pipelines', label: 'settings.tabs.pipelines', module: 'pipeline', action: 'update' },
+]
+
+export function allowedSettingsPages(can: (module: string, action: string) => boolean): SettingsPage[] {
+  return SETTINGS_PAGES.filter((p) => can(p.module, p.action))
+}
