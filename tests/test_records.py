@@ -227,3 +227,18 @@ def test_department_move_rewrites_paths(api, db):
     assert c["name"] not in {x["name"] for x in api.get("/customers", user="manager_north").json()["items"]}
     assert_error(api.patch(f"/departments/{east}", {"parent_id": bj, "version": api.get(f"/departments/{east}").json()["version"]}), 422)
     _ = select
+
+
+def test_contact_and_opportunity_timelines(api):
+    c = api.customer(user="rep_north")
+    k = api.contact(c["id"], user="rep_north", name="时间线联系人")
+    o = api.opportunity(c["id"], user="rep_north", name="时间线商机")
+    api.post("/followups", {"customer_id": c["id"], "contact_id": k["id"], "type": "call", "content": "和联系人通话"}, user="rep_north")
+    api.post("/followups", {"customer_id": c["id"], "opportunity_id": o["id"], "type": "meeting", "content": "商机评审会"}, user="rep_north")
+    api.post(f"/opportunities/{o['id']}/quote-lines", {"description": "实施", "unit_price": "100"}, user="rep_north")
+    kt = [e["type"] for e in api.get(f"/contacts/{k['id']}/timeline", user="rep_north").json()["items"]]
+    assert kt == ["followup.call", "contact.created"]
+    ot = [e["type"] for e in api.get(f"/opportunities/{o['id']}/timeline", user="rep_north").json()["items"]]
+    assert ot == ["quote.changed", "followup.meeting", "opportunity.created"]
+    assert api.get(f"/contacts/{k['id']}/timeline", user="rep_east").status_code == 404
+    assert api.get(f"/opportunities/{o['id']}/timeline", params={"type": "followup"}, user="rep_north").json()["items"][0]["summary"] == "商机评审会"

@@ -329,6 +329,10 @@ def load_demo(customers: int = 300, seed: int = 2026, force: bool = False) -> bo
         ctx = _Ctx(rng=rng, now=clock.now().replace(microsecond=0), users=users, dept_paths=paths, stages=stages,
                    products=products, tags=tags)
         _load_customers(session, ctx, customers)
+        session.flush()
+        from kith.activities.events import backfill_links
+
+        backfill_links(session)  # contact and deal timelines
     return True
 
 

@@ -22,8 +22,16 @@ def emit(
     customer_id: int | None,
     summary: str = "",
     data: dict[str, Any] | None = None,
+    contact_id: int | None = None,
+    opportunity_id: int | None = None,
 ) -> Event:
+    if entity_type == "contact":
+        contact_id = contact_id or entity_id
+    if entity_type == "opportunity":
+        opportunity_id = opportunity_id or entity_id
     event = Event(
+        contact_id=contact_id,
+        opportunity_id=opportunity_id,
         type=type,
         entity_type=entity_type,
         entity_id=entity_id,
@@ -35,3 +43,20 @@ def emit(
     )
     session.add(event)
     return event
+
+
+BACKFILL_SQL = [
+    "UPDATE events SET contact_id = entity_id WHERE entity_type = 'contact' AND contact_id IS NULL",
+    "UPDATE events SET opportunity_id = entity_id WHERE entity_type = 'opportunity' AND opportunity_id IS NULL",
+    "UPDATE events SET contact_id = (SELECT f.contact_id FROM followups f WHERE f.id = events.entity_id), "
+    "opportunity_id = (SELECT f.opportunity_id FROM followups f WHERE f.id = events.entity_id) "
+    "WHERE entity_type = 'followup' AND contact_id IS NULL AND opportunity_id IS NULL",
+]
+
+
+def backfill_links(session: Session) -> None:
+    """Link events written without contact/opportunity ids (bulk loaders, older data) to them."""
+    from sqlalchemy import text
+
+    for sql in BACKFILL_SQL:
+        session.execute(text(sql))

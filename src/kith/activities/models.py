@@ -33,9 +33,14 @@ class Event(IdMixin, Base):
     __table_args__ = (
         Index("ix_events_customer_id_id", "customer_id", "id"),
         Index("ix_events_entity", "entity_type", "entity_id", "id"),
+        Index("ix_events_contact_id_id", "contact_id", "id"),
+        Index("ix_events_opportunity_id_id", "opportunity_id", "id"),
     )
 
     customer_id: Mapped[int | None] = mapped_column(BigID, nullable=True)
+    # the contact and deal the event concerns, for their own timelines
+    contact_id: Mapped[int | None] = mapped_column(BigID, nullable=True)
+    opportunity_id: Mapped[int | None] = mapped_column(BigID, nullable=True)
     entity_type: Mapped[str] = mapped_column(String(20), nullable=False)
     entity_id: Mapped[int] = mapped_column(BigID, nullable=False)
     type: Mapped[str] = mapped_column(String(40), nullable=False)

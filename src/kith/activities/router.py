@@ -122,6 +122,7 @@ class FollowupResource(Resource):
             if followup.next_followup_at is not None:
                 customer.next_followup_at = followup.next_followup_at
         emit(session, actor, type=f"followup.{followup.type}", entity_type="followup", entity_id=followup.id, customer_id=customer.id,
+             contact_id=followup.contact_id, opportunity_id=followup.opportunity_id,
              summary=followup.content[:200], data={"type": followup.type, "content": followup.content[:2000],
                                                     "contact_id": followup.contact_id, "next_followup_at": followup.next_followup_at})
         return followup

@@ -39,9 +39,16 @@ def _strip_data(actor: Actor, entity_type: str, data: dict[str, Any]) -> dict[st
     return out
 
 
-def timeline(session: Session, actor: Actor, customer_id: int, *, limit: int, cursor: str | None, type_prefix: str | None,
-             since: datetime | None = None, until: datetime | None = None) -> dict[str, Any]:
-    stmt = select(Event).where(Event.customer_id == customer_id)
+def timeline(session: Session, actor: Actor, customer_id: int | None = None, *, limit: int, cursor: str | None, type_prefix: str | None,
+             since: datetime | None = None, until: datetime | None = None, contact_id: int | None = None,
+             opportunity_id: int | None = None) -> dict[str, Any]:
+    """One stream: a customer's (customer_id), a contact's (contact_id) or a deal's (opportunity_id)."""
+    if contact_id is not None:
+        stmt = select(Event).where(Event.contact_id == contact_id)
+    elif opportunity_id is not None:
+        stmt = select(Event).where(Event.opportunity_id == opportunity_id)
+    else:
+        stmt = select(Event).where(Event.customer_id == customer_id)
     if type_prefix:
         types = [t for t in type_prefix.split(",") if t][:20]
         from sqlalchemy import or_

@@ -21,6 +21,7 @@ C = Contact
 
 class ContactResource(Resource):
     path = "contacts"
+    timeline_key = "contact_id"
     module = "contact"
     model = Contact
     create_schema = ContactCreate

@@ -72,6 +72,7 @@ class Resource:
     tag: str = ""
     collaborators: str | None = None  # entity type when the record takes collaborators
     exportable: bool = True
+    timeline_key: str | None = None  # customer_id | contact_id | opportunity_id: the record has a timeline
 
     # ---- visibility -------------------------------------------------------------------------
     def visible_query(self, actor: Actor):
@@ -374,6 +375,28 @@ class Resource:
                 payload = res.serialize(session, actor, obj)
                 session.commit()
                 return JSONResponse(payload, headers={"ETag": etag_of(obj)})
+
+        if self.timeline_key:
+            from kith.activities.timeline import timeline as _timeline
+            from kith.core.types import AwareDatetime
+
+            key = self.timeline_key
+
+            @router.get("/{record_id}/timeline", summary=f"The timeline of one of {self.path}, newest first",
+                        operation_id=f"{self.path}_timeline")
+            def record_timeline(
+                record_id: RecordId,
+                limit: int = Query(20, ge=1, le=200),
+                cursor: str | None = Query(None, max_length=200),
+                type: str | None = Query(None, max_length=200, description="event type or prefix, e.g. followup, customer.created"),
+                since: AwareDatetime | None = Query(None),
+                until: AwareDatetime | None = Query(None),
+                actor: Actor = Depends(current_actor),
+                session: Session = Depends(get_session),
+            ) -> Any:
+                res.get_visible(session, actor, record_id, deleted=None)
+                return JSONResponse(_timeline(session, actor, limit=limit, cursor=cursor, type_prefix=type, since=since, until=until,
+                                              **{key: record_id}))
 
         if self.collaborators:
             from kith.access.sharing import add_routes

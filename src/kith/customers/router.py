@@ -39,6 +39,7 @@ class CustomerResource(Resource):
     path = "customers"
     module = "customer"
     collaborators = "customer"
+    timeline_key = "customer_id"
     model = Customer
     create_schema = CustomerCreate
     update_schema = CustomerUpdate
@@ -142,20 +143,6 @@ class CustomerResource(Resource):
             _ = check_write
             session.commit()
             return JSONResponse({"changed": changed, "skipped": [i for i in ids if i not in set(changed)]})
-
-        @router.get("/{record_id}/timeline", summary="The customer's timeline (客户动态), newest first", operation_id="customer_timeline")
-        def customer_timeline(
-            record_id: RecordId,
-            limit: int = Query(20, ge=1, le=200),
-            cursor: str | None = Query(None, max_length=200),
-            type: str | None = Query(None, max_length=200, description="event type or prefix, e.g. followup, customer.created"),
-            since: AwareDatetime | None = Query(None),
-            until: AwareDatetime | None = Query(None),
-            actor: Actor = Depends(current_actor),
-            session: Session = Depends(get_session),
-        ) -> Any:
-            res.get_visible(session, actor, record_id, deleted=None)
-            return JSONResponse(timeline(session, actor, record_id, limit=limit, cursor=cursor, type_prefix=type, since=since, until=until))
 
 
 customers = CustomerResource()

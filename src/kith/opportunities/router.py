@@ -30,6 +30,7 @@ Q2 = Decimal("0.01")
 
 class OpportunityResource(Resource):
     path = "opportunities"
+    timeline_key = "opportunity_id"
     module = "opportunity"
     collaborators = "opportunity"
     model = Opportunity

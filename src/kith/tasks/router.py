@@ -119,6 +119,7 @@ class TaskResource(Resource):
         session.flush()
         if task.customer_id:
             emit(session, actor, type="task.created", entity_type="task", entity_id=task.id, customer_id=task.customer_id,
+                 opportunity_id=task.opportunity_id,
                  summary=task.title, data={"title": task.title, "due_at": task.due_at, "assignee_id": task.owner_id})
         return task
 
@@ -129,6 +130,7 @@ class TaskResource(Resource):
             obj.done_at, obj.done_by_id = clock.now(), actor.user_id
             if obj.customer_id:
                 emit(session, actor, type="task.done", entity_type="task", entity_id=obj.id, customer_id=obj.customer_id,
+                     opportunity_id=obj.opportunity_id,
                      summary=obj.title, data={"title": obj.title})
         elif done is False and obj.done_at is not None:
             obj.done_at, obj.done_by_id = None, None

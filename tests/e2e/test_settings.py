@@ -1,0 +1,72 @@
+"""Administrator settings screens: users, roles (permission matrix), departments, custom fields, tags, pipelines."""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from playwright.sync_api import expect
+
+from .conftest import axe, login, shot
+
+
+def _unique(prefix: str) -> str:
+    return f"{prefix}{int(time.time() * 1000) % 10_000_000}"
+
+
+def test_admin_creates_user_and_sees_it(page: Any, server: Any) -> None:
+    login(page, "admin")
+    page.get_by_role("menuitem", name="系统设置").click()
+    page.wait_for_url("**/settings/users")
+    table = page.locator("[data-testid=users-table]")
+    expect(table.locator(".el-table__row").first).to_be_visible()
+
+    username = _unique("e2e_user_")
+    page.locator("[data-testid=user-create]").click()
+    page.locator("#user-username").fill(username)
+    page.locator("#user-display-name").fill("测试用户")
+    page.locator("#user-password").fill("Str0ng-pass-2026!")
+    page.locator("[data-testid=user-save]").click()
+    page.get_by_placeholder("搜索用户名或姓名").fill(username)
+    expect(table).to_contain_text(username)
+    status, body = server.api("GET", f"/api/v1/users?q={username}", "admin")
+    assert status == 200 and any(u["username"] == username for u in body["items"])
+    assert axe(page, "settings users") == []
+
+
+def test_admin_edits_role_permission_matrix(page: Any, server: Any) -> None:
+    code = _unique("e2e_role_")
+    status, role = server.api("POST", "/api/v1/roles", "admin", {"code": code, "name": "测试角色", "permissions": {"customer": ["read"]}})
+    assert status in (200, 201), role
+    login(page, "admin")
+    page.goto(f"/settings/roles/{role['id']}")
+    matrix = page.locator("[data-testid=permission-matrix]")
+    expect(matrix).to_be_visible()
+    page.locator("[data-testid=perm-customer-update]").click()
+    page.locator("[data-testid=perm-contract-read]").click()
+    page.locator("[data-testid=role-save]").click()
+    expect(page.locator(".el-message--success")).to_be_visible()
+    status, saved = server.api("GET", f"/api/v1/roles/{role['id']}", "admin")
+    assert status == 200
+    assert saved["permissions"] == {"customer": ["read", "update"], "contract": ["read"]}
+    page.goto("/settings/roles/1")
+    expect(matrix).to_be_visible()
+    shot(page, "settings-roles-desktop")
+
+
+def test_department_in_use_cannot_be_deleted(page: Any, server: Any) -> None:
+    status, body = server.api("GET", "/api/v1/departments?limit=200", "admin")
+    assert status == 200 and body["items"]
+    login(page, "admin")
+    page.goto("/settings/departments")
+    expect(page.locator("[data-testid=settings-departments] .el-table__row").first).to_be_visible()
+    page.locator("[data-testid=settings-departments] .el-table__row").first.get_by_role("button", name="删除").click()
+    page.locator(".el-message-box").get_by_role("button", name="确定").click()
+    expect(page.locator(".el-message--error")).to_be_visible()
+
+
+def test_settings_hidden_for_sales_rep(page: Any) -> None:
+    login(page, "rep_north")
+    expect(page.get_by_role("menuitem", name="客户")).to_be_visible()
+    expect(page.get_by_role("menuitem", name="系统设置")).to_have_count(0)
+    page.goto("/settings/users")
+    page.wait_for_url(lambda url: "/settings" not in url)
