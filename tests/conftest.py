@@ -82,7 +82,7 @@ def client(app) -> Iterator[TestClient]:
 
 # Tables emptied between tests (children first); roles, pipelines and stages are seed data.
 _CLEAN = [
-    "attachments", "tasks", "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
+    "notifications", "attachments", "tasks", "audit_log", "approval_actions", "approval_requests", "access_grants", "record_collaborators",
     "idempotency_keys", "events", "followups", "payments", "payment_plans", "contracts", "quote_lines", "opportunity_contacts",
     "opportunity_stage_history", "opportunities", "contacts", "taggings", "tags", "customers", "products", "custom_fields",
     "refresh_tokens", "login_failures", "user_roles", "users", "departments",
@@ -127,6 +127,26 @@ def world(engine: Engine, db: Session) -> Iterator[World]:
         if engine.dialect.name == "sqlite":
             for t in ("customers", "contacts", "opportunities"):
                 conn.execute(text(f"DELETE FROM {t}_fts"))
+    # built-in roles and approval flows back to their defaults (tests may edit them); test-made roles go
+    from kith.access.policy import BUILTIN_ROLES
+    from kith.approvals.models import ApprovalFlow
+    from kith.approvals.service import DEFAULT_FLOWS
+
+    specs = {spec["code"]: spec for spec in BUILTIN_ROLES}
+    for role in list(db.scalars(select(Role))):
+        if role.code in specs:
+            role.permissions = specs[role.code]["permissions"]
+            role.data_scopes = specs[role.code]["data_scopes"]
+            role.field_rights = specs[role.code]["field_rights"]
+        else:
+            db.delete(role)
+    flow_specs = {f["code"]: f for f in DEFAULT_FLOWS}
+    for flow in list(db.scalars(select(ApprovalFlow))):
+        if flow.code in flow_specs:
+            flow.steps, flow.active = flow_specs[flow.code]["steps"], True
+        else:
+            db.delete(flow)
+    db.commit()
     roles = {r.code: r for r in db.scalars(select(Role))}
 
     def dept(name: str, parent: Department | None = None) -> Department:

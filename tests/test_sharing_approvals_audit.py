@@ -185,3 +185,21 @@ def test_tampering_breaks_the_chain_at_that_row(api, engine, settings, monkeypat
     finally:
         reset_settings()
         dispose_engines()
+
+
+def test_approval_notifications_in_app(api):
+    c = api.customer(user="rep_north", name="通知客户")
+    req = api.post("/access-requests", {"customer_id": c["id"], "reason": "协同跟进", "duration_days": 5}, user="rep_east").json()
+    assert api.get("/notifications/unread-count", user="manager_north").json() == {"unread": 1}
+    note = api.get("/notifications", user="manager_north", headers={"Accept-Language": "zh-CN"}).json()["items"][0]
+    assert "周销售" in note["text"] and "通知客户" in note["text"] and note["link"] == f"/approvals/{req['id']}"
+    en = api.get("/notifications", user="manager_north", headers={"Accept-Language": "en"}).json()["items"][0]
+    assert en["text"].startswith("周销售 asks for access")
+    assert api.post(f"/notifications/{note['id']}/read", user="manager_north").json()["read"] is True
+    assert api.get("/notifications/unread-count", user="manager_north").json() == {"unread": 0}
+    assert api.post(f"/notifications/{note['id']}/read", user="rep_east").status_code == 404  # not yours
+    api.post(f"/approvals/{req['id']}/reject", {"comment": "暂不开放"}, user="manager_north")
+    mine = api.get("/notifications", params={"unread": "true"}, user="rep_east").json()["items"]
+    assert len(mine) == 1 and "暂不开放" in mine[0]["text"]
+    assert "通知客户" not in mine[0]["text"]  # the applicant still may not see the customer's name
+    assert api.post("/notifications/read-all", user="rep_east").json() == {"marked": 1}

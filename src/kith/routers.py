@@ -17,6 +17,7 @@ def include_all(app: FastAPI, prefix: str) -> None:
     from kith.contracts.router import router as contracts
     from kith.customers.router import router as customers
     from kith.customfields.router import router as custom_fields
+    from kith.notifications.router import router as notifications
     from kith.opportunities.pipelines import router as pipelines
     from kith.opportunities.router import router as opportunities
     from kith.products.router import router as products
@@ -25,5 +26,5 @@ def include_all(app: FastAPI, prefix: str) -> None:
     from kith.tasks.calendar import router as calendar
     from kith.tasks.router import router as tasks
 
-    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router, calendar, attachments):
+    for router in (auth, *admin, customers, contacts, opportunities, pipelines, contracts, products, followups, tasks, tags, custom_fields, search, audit, approvals, flow_router, calendar, attachments, notifications):
         app.include_router(router, prefix=prefix)

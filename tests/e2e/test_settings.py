@@ -26,9 +26,10 @@ def test_admin_creates_user_and_sees_it(page: Any, server: Any) -> None:
     page.locator("#user-display-name").fill("测试用户")
     page.locator("#user-password").fill("Str0ng-pass-2026!")
     page.locator("[data-testid=user-save]").click()
+    expect(page.locator("#user-username")).to_be_hidden()
     page.get_by_placeholder("搜索用户名或姓名").fill(username)
     expect(table).to_contain_text(username)
-    status, body = server.api("GET", f"/api/v1/users?q={username}", "admin")
+    status, body = server.api("GET", "/api/v1/users?limit=200", "admin")
     assert status == 200 and any(u["username"] == username for u in body["items"])
     assert axe(page, "settings users") == []
 

@@ -79,7 +79,25 @@ def create_request(session: Session, actor: Actor, *, flow_code: str, kind: str,
                           payload=payload, reason=reason, status="pending", current_step=0, approvers=approvers)
     session.add(req)
     session.flush()
+    _notify_step(session, req, "approval_requested")
     return req
+
+
+def _subject_name(session: Session, req: ApprovalRequest) -> str:
+    from kith.customers.models import Customer
+
+    customer = session.get(Customer, req.subject_id) if req.subject_type == "customer" else None
+    return customer.name if customer else f"#{req.subject_id}"
+
+
+def _notify_step(session: Session, req: ApprovalRequest, kind: str) -> None:
+    """The approvers of the current step may see the subject: their message names it."""
+    from kith.notifications.service import notify
+
+    applicant = session.get(User, req.applicant_id)
+    notify(session, req.approvers[req.current_step], kind,
+           {"applicant": applicant.display_name if applicant else "?", "customer": _subject_name(session, req),
+            "days": req.payload.get("duration_days", "")}, link=f"/approvals/{req.id}", entity_type="approval", entity_id=req.id)
 
 
 def involved(req: ApprovalRequest, user_id: int) -> bool:
@@ -100,22 +118,31 @@ def decide(session: Session, actor: Actor, req: ApprovalRequest, decision: str, 
     else:
         if actor.user_id not in req.approvers[req.current_step]:
             raise KithError(403, "forbidden")
+        from kith.notifications.service import notify
+
         if decision == "reject":
             if not comment:
                 raise validation(FieldError("comment", "required"))
             req.status, req.decided_at = "rejected", now
+            # the applicant may not see the customer: the message carries its number only
+            notify(session, [req.applicant_id], "approval_rejected", {"customer_id": req.subject_id, "comment": comment[:200]},
+                   link=f"/approvals/{req.id}", entity_type="approval", entity_id=req.id)
         else:
             if req.current_step + 1 < len(req.approvers):
                 req.current_step += 1
+                _notify_step(session, req, "approval_next_step")
             else:
                 req.status, req.decided_at = "approved", now
-                _apply(session, req)
+                grant = _apply(session, req)
+                notify(session, [req.applicant_id], "approval_approved",
+                       {"customer_id": req.subject_id, "expires": grant.expires_at.strftime("%Y-%m-%d %H:%M UTC") if grant else ""},
+                       link=f"/customers/{req.subject_id}", entity_type="approval", entity_id=req.id)
     session.add(ApprovalAction(request_id=req.id, step=req.current_step, actor_id=actor.user_id, decision=decision, comment=comment, at=now))
     session.flush()
     return req
 
 
-def _apply(session: Session, req: ApprovalRequest) -> None:
+def _apply(session: Session, req: ApprovalRequest) -> AccessGrant | None:
     """What an approved request does."""
     if req.kind == "customer_access":
         days = int(req.payload.get("duration_days", 7))
@@ -126,3 +153,5 @@ def _apply(session: Session, req: ApprovalRequest) -> None:
         session.flush()
         audit.record(session, "access_granted", entity_type="customer", entity_id=req.subject_id,
                      changes={"user_id": req.applicant_id, "access": grant.access, "expires_at": grant.expires_at, "approval_id": req.id})
+        return grant
+    return None

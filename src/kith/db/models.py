@@ -22,3 +22,4 @@ from kith.audit.models import AuditEntry  # noqa: E402,F401
 import kith.audit.service  # noqa: E402,F401  (flush listeners)
 from kith.tasks.models import Task  # noqa: E402,F401
 from kith.activities.attachments import Attachment  # noqa: E402,F401
+from kith.notifications.models import Notification  # noqa: E402,F401
