@@ -49,9 +49,12 @@ def test_admin_edits_role_permission_matrix(page: Any, server: Any) -> None:
     status, saved = server.api("GET", f"/api/v1/roles/{role['id']}", "admin")
     assert status == 200
     assert saved["permissions"] == {"customer": ["read", "update"], "contract": ["read"]}
-    page.goto("/settings/roles/1")
-    expect(matrix).to_be_visible()
+    status, roles = server.api("GET", "/api/v1/roles?limit=200", "admin")
+    rep = next(r for r in roles["items"] if r["code"] == "sales_rep")
+    page.goto(f"/settings/roles/{rep['id']}")
+    expect(page.locator("[data-testid=perm-customer-read] input")).to_be_checked()
     shot(page, "settings-roles-desktop")
+    assert axe(page, "role editor") == []
 
 
 def test_department_in_use_cannot_be_deleted(page: Any, server: Any) -> None:
@@ -71,3 +74,48 @@ def test_settings_hidden_for_sales_rep(page: Any) -> None:
     expect(page.get_by_role("menuitem", name="系统设置")).to_have_count(0)
     page.goto("/settings/users")
     page.wait_for_url(lambda url: "/settings" not in url)
+
+
+def test_admin_edits_user_custom_field_tag_and_pipeline(page: Any, server: Any) -> None:
+    login(page, "admin")
+    # Edit a user (PATCH with version) and set a password.
+    page.goto("/settings/users")
+    row = page.locator("[data-testid=users-table] .el-table__row", has_text="support")
+    row.get_by_role("button", name="编辑").click()
+    page.locator("#user-display-name").fill("吴海涛（支持）")
+    page.locator("[data-testid=user-save]").click()
+    expect(page.locator("#user-display-name")).to_be_hidden()
+    expect(page.locator("[data-testid=users-table]")).to_contain_text("吴海涛（支持）")
+    row.get_by_role("button", name="设置密码").click()
+    page.locator(".el-dialog input[type=password]").fill("Another-pass-2026!")
+    page.locator(".el-dialog").get_by_role("button", name="保存").click()
+    expect(page.locator(".el-message--success").last).to_be_visible()
+
+    # Custom field: a select field on customers; the missing options come back as a field error.
+    name = _unique("cf_e2e_")
+    page.goto("/settings/custom-fields")
+    page.get_by_role("button", name="新建字段").click()
+    dialog = page.locator(".el-dialog")
+    dialog.get_by_label("字段标识").fill(name)
+    dialog.get_by_label("显示名（中文）").fill("测试字段")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.locator("[data-testid=settings-custom-fields]")).to_contain_text("测试字段")
+    status, body = server.api("GET", "/api/v1/custom-fields?limit=200", "admin")
+    assert any(f["name"] == name for f in body["items"])
+
+    # Tag.
+    tag = _unique("标签")
+    page.goto("/settings/tags")
+    page.get_by_role("button", name="新建标签").click()
+    page.locator(".el-dialog").get_by_label("名称").fill(tag)
+    page.locator(".el-dialog").get_by_role("button", name="保存").click()
+    expect(page.locator("[data-testid=settings-tags]")).to_contain_text(tag)
+
+    # Pipeline: rename the first stage (PATCH stages with ids and version).
+    page.goto("/settings/pipelines")
+    page.locator(".pipeline-card").first.get_by_role("button", name="编辑").click()
+    first = page.locator(".el-dialog .stages tbody tr").first.locator("input").first
+    old = first.input_value()
+    first.fill(old + "✓")
+    page.locator(".el-dialog").get_by_role("button", name="保存").click()
+    expect(page.locator(".pipeline-card").first).to_contain_text(old + "✓")

@@ -13,7 +13,7 @@ from kith.core import clock
 from kith.core.errors import FieldError, validation
 from kith.core.listing import F, ListSpec
 from kith.core.ownership import copy_owner
-from kith.core.resource import Resource
+from kith.core.resource import Resource, names_by_id
 from kith.core.types import AwareDatetime, RequiredLongText, RefId
 from kith.customers.models import Customer
 from kith.customers.schemas import UserRef
@@ -81,13 +81,13 @@ class FollowupResource(Resource):
     def context(self, session, actor, objs):
         ctx = super().context(session, actor, objs)
         cids = {o.customer_id for o in objs}
-        ctx["customers"] = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(cids))).all()) if cids else {}
+        ctx["customers"] = names_by_id(session, Customer.id, Customer.name, cids)
         kids = {o.contact_id for o in objs if o.contact_id}
-        ctx["contacts"] = dict(session.execute(select(Contact.id, Contact.name).where(Contact.id.in_(kids))).all()) if kids else {}
+        ctx["contacts"] = names_by_id(session, Contact.id, Contact.name, kids)
         from kith.auth.models import User
 
         uids = {o.created_by_id for o in objs if o.created_by_id}
-        ctx["creators"] = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(uids))).all()) if uids else {}
+        ctx["creators"] = names_by_id(session, User.id, User.display_name, uids)
         return ctx
 
     def to_dict(self, session: Session, actor: Actor, obj: Followup, ctx: dict[str, Any]) -> dict[str, Any]:

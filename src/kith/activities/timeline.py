@@ -14,7 +14,7 @@ from kith.access.gate import hidden_fields
 from kith.activities.models import Event
 from kith.auth.models import User
 from kith.core.errors import FieldError, KithError
-from kith.core.resource import jsonable
+from kith.core.resource import jsonable, names_by_id
 
 # Which access module governs the fields of an event's entity.
 ENTITY_MODULE = {
@@ -68,7 +68,7 @@ def timeline(session: Session, actor: Actor, customer_id: int | None = None, *, 
     more = len(rows) > limit
     rows = rows[:limit]
     actor_ids = {r.actor_id for r in rows if r.actor_id}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(actor_ids))).all()) if actor_ids else {}
+    names = names_by_id(session, User.id, User.display_name, actor_ids)
     items = []
     for ev in rows:
         items.append({

@@ -18,7 +18,7 @@ from kith.core import clock
 from kith.core.types import RecordId, RefId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import KithError, not_found
-from kith.core.resource import jsonable
+from kith.core.resource import jsonable, names_by_id
 from kith.core.types import LongText, SafeStr
 from kith.customers.models import Customer
 
@@ -59,7 +59,7 @@ class ApprovalOut(BaseModel):
 
 def _serialize(session: Session, actor: Actor, reqs: list[ApprovalRequest]) -> list[dict[str, Any]]:
     uids = {r.applicant_id for r in reqs} | {u for r in reqs for step in r.approvers for u in step}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(uids))).all()) if uids else {}
+    names = names_by_id(session, User.id, User.display_name, uids)
     flows = {f.id: f for f in session.scalars(select(ApprovalFlow).where(ApprovalFlow.id.in_({r.flow_id for r in reqs})))} if reqs else {}
     ids = [r.id for r in reqs]
     actions: dict[int, list[dict[str, Any]]] = {}
@@ -69,7 +69,7 @@ def _serialize(session: Session, actor: Actor, reqs: list[ApprovalRequest]) -> l
                                                           "decision": a.decision, "comment": a.comment, "at": jsonable(a.at)})
     cust_ids = [r.subject_id for r in reqs if r.subject_type == "customer"]
     # the subject's name only for those who may see it or decide on it
-    cust_names = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(cust_ids))).all()) if cust_ids else {}
+    cust_names = names_by_id(session, Customer.id, Customer.name, cust_ids)
     out = []
     for r in reqs:
         flow = flows.get(r.flow_id)

@@ -68,19 +68,9 @@ def _get_key(session: Session) -> bytes:
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc).isoformat()
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return value
+    from kith.core.resource import jsonable
+
+    return jsonable(value)
 
 
 def digest(row: dict[str, Any], prev_hash: str, key: bytes) -> str:

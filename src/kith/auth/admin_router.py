@@ -18,7 +18,7 @@ from kith.core.types import RecordId, RefId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, validation
 from kith.core.listing import F, ListSpec
-from kith.core.resource import Resource
+from kith.core.resource import Resource, names_by_id
 from kith.core.types import Email, Mobile, PersonName, ShortText
 
 Password = Field(..., min_length=8, max_length=256)
@@ -115,7 +115,7 @@ class UserResource(Resource):
 
     def context(self, session, actor, objs):
         ids = {o.department_id for o in objs if o.department_id}
-        return {"depts": dict(session.execute(select(Department.id, Department.name).where(Department.id.in_(ids))).all()) if ids else {}}
+        return {"depts": names_by_id(session, Department.id, Department.name, ids)}
 
     def to_dict(self, session: Session, actor: Actor, obj: User, ctx: dict[str, Any]) -> dict[str, Any]:
         return {"id": obj.id, "username": obj.username, "display_name": obj.display_name, "email": obj.email, "mobile": obj.mobile,
@@ -245,7 +245,7 @@ class DepartmentResource(Resource):
 
     def context(self, session, actor, objs):
         ids = {o.manager_id for o in objs if o.manager_id}
-        return {"managers": dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}}
+        return {"managers": names_by_id(session, User.id, User.display_name, ids)}
 
     def to_dict(self, session: Session, actor: Actor, obj: Department, ctx: dict[str, Any]) -> dict[str, Any]:
         return {"id": obj.id, "name": obj.name, "parent_id": obj.parent_id, "path": obj.path, "manager_id": obj.manager_id,

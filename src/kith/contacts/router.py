@@ -10,7 +10,7 @@ from kith.contacts.schemas import ContactCreate, ContactOut, ContactUpdate
 from kith.core.listing import F, ListSpec
 from kith.core.normalize import display_phone
 from kith.core.ownership import copy_owner
-from kith.core.resource import Resource
+from kith.core.resource import Resource, names_by_id
 from kith.customers.models import Customer
 from kith.customers.service import visible_customer
 from kith.customfields.service import apply as apply_custom
@@ -48,7 +48,7 @@ class ContactResource(Resource):
     def context(self, session, actor, objs):
         ctx = super().context(session, actor, objs)
         ids = {o.customer_id for o in objs}
-        ctx["customers"] = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids))).all()) if ids else {}
+        ctx["customers"] = names_by_id(session, Customer.id, Customer.name, ids)
         return ctx
 
     def to_dict(self, session: Session, actor: Actor, obj: Contact, ctx: dict[str, Any]) -> dict[str, Any]:

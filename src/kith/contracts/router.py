@@ -15,7 +15,7 @@ from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, validation
 from kith.core.listing import F, ListSpec
 from kith.core.ownership import resolve_owner, set_owner
-from kith.core.resource import Resource, jsonable
+from kith.core.resource import Resource, jsonable, names_by_id
 from kith.contracts.models import Contract, Payment, PaymentPlan
 from kith.contracts.schemas import ContractCreate, ContractOut, ContractUpdate, PaymentIn, PlanIn
 from kith.customers.models import Customer
@@ -57,7 +57,7 @@ class ContractResource(Resource):
     def context(self, session, actor, objs):
         ctx = super().context(session, actor, objs)
         cids = {o.customer_id for o in objs}
-        ctx["customers"] = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(cids))).all()) if cids else {}
+        ctx["customers"] = names_by_id(session, Customer.id, Customer.name, cids)
         ids = [o.id for o in objs]
         ctx["received"] = dict(session.execute(select(Payment.contract_id, func.sum(Payment.amount)).where(Payment.contract_id.in_(ids))
                                                .group_by(Payment.contract_id)).all()) if ids else {}

@@ -30,6 +30,7 @@ ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 
 def jsonable(value: Any) -> Any:
+    """The API's JSON form of a value: UTC ISO 8601 times, ISO dates, money with two places; lists and dicts deeply."""
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
@@ -38,7 +39,17 @@ def jsonable(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, Decimal):
         return f"{value:.2f}"
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
     return value
+
+
+def names_by_id(session: Session, id_col: Any, name_col: Any, ids: Any) -> dict[int, str]:
+    """id -> name for a batch of ids in one query (serialisers use it for customer, owner and creator names)."""
+    wanted = {i for i in ids if i is not None}
+    return dict(session.execute(select(id_col, name_col).where(id_col.in_(wanted))).all()) if wanted else {}
 
 
 def etag_of(obj: Any) -> str:
@@ -117,7 +128,7 @@ class Resource:
             from kith.auth.models import User
 
             ids = {o.owner_id for o in objs}
-            ctx["users"] = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all()) if ids else {}
+            ctx["users"] = names_by_id(session, User.id, User.display_name, ids)
         if self.tag_entity:
             from kith.tags.service import tags_for
 

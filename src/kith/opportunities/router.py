@@ -14,7 +14,7 @@ from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import F, ListSpec
 from kith.core.ownership import resolve_owner, set_owner
-from kith.core.resource import Resource, etag_of, jsonable, parse_if_match
+from kith.core.resource import Resource, etag_of, jsonable, parse_if_match, names_by_id
 from kith.customers.models import Customer
 from kith.customers.service import visible_customer
 from kith.customfields.service import apply as apply_custom
@@ -61,7 +61,7 @@ class OpportunityResource(Resource):
     def context(self, session, actor, objs):
         ctx = super().context(session, actor, objs)
         cids = {o.customer_id for o in objs}
-        ctx["customers"] = dict(session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(cids))).all()) if cids else {}
+        ctx["customers"] = names_by_id(session, Customer.id, Customer.name, cids)
         sids = {o.stage_id for o in objs}
         ctx["stages"] = {s.id: s for s in session.scalars(select(Stage).where(Stage.id.in_(sids)))} if sids else {}
         return ctx
@@ -226,7 +226,7 @@ class OpportunityResource(Resource):
         def _lines(session: Session, actor: Actor, opp: Opportunity) -> dict[str, Any]:
             lines = list(session.scalars(select(QuoteLine).where(QuoteLine.opportunity_id == opp.id).order_by(QuoteLine.position, QuoteLine.id)))
             pids = {l.product_id for l in lines if l.product_id}
-            names = dict(session.execute(select(Product.id, Product.name).where(Product.id.in_(pids))).all()) if pids else {}
+            names = names_by_id(session, Product.id, Product.name, pids)
             out: dict[str, Any] = {"items": [_line(actor, l, names) for l in lines]}
             from kith.access.gate import hidden_fields
 
