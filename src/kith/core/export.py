@@ -75,7 +75,7 @@ def collect(session: Session, actor: Actor, resource: Any, params: dict[str, str
         if cursor:
             page_params["cursor"] = cursor
         lq = ListQuery(session, actor, resource.list_spec, page_params)
-        items, cursor, _total = lq.run(resource.list_extra)
+        items, cursor, _total = lq.run(resource.list_extra, count=False)
         rows.extend(flat(r) for r in resource.serialize_many(session, actor, items))
         if not cursor:
             break

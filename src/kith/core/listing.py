@@ -180,7 +180,7 @@ class ListQuery:
         check_filter(self.actor, self.spec.module, name)
         return sort, f, desc
 
-    def run(self, extra: Callable[[Select[Any]], Select[Any]] | None = None) -> tuple[list[Any], str | None, int]:
+    def run(self, extra: Callable[[Select[Any]], Select[Any]] | None = None, *, count: bool = True) -> tuple[list[Any], str | None, int]:
         self.build()
         try:
             limit = int(self.params.get("limit", 20))
@@ -227,6 +227,8 @@ class ListQuery:
             last_row = rows[-1]
             next_cursor = _encode_cursor(sort, last_row[1] if f is not None else None, last_row[0].id)
         self.total_estimated = False
+        if not count:
+            return items, next_cursor, -1
         total = self.session.scalar(select(func.count()).select_from(count_base.limit(COUNT_CAP + 1).subquery())) or 0
         if total > COUNT_CAP:
             total = self._large_total(count_base)
