@@ -31,7 +31,8 @@ def test_invisible_match_names_only_the_owner(api):
     api.customer(user="rep_east", name="华东独家客户有限公司")
     err = assert_error(api.post("/customers", {"name": "华东独家客户"}, user="rep_north"), 409, "duplicate_customer")
     assert err["details"]["owner"]["display_name"] == "周销售"
-    assert "customer" not in err["details"]  # the record itself stays hidden
+    assert "customer" not in err["details"]  # the record itself stays hidden …
+    assert isinstance(err["details"]["customer_id"], int)  # … but its number lets one request access
     assert "华东独家客户有限公司" not in str(err)
 
 

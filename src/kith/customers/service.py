@@ -43,7 +43,10 @@ def duplicate_error(session: Session, actor: Actor, match: Customer, field: str)
     owner = session.get(User, match.owner_id)
     owner_name = owner.display_name if owner else "?"
     visible = bool(session.scalar(select(Customer.id).where(Customer.id == match.id, readable(actor, Customer, "customer"))))
-    details: dict[str, Any] = {"field": field, "owner": {"id": match.owner_id, "display_name": owner_name}, "can_force": can(actor, "customer", "force_duplicate")}
+    details: dict[str, Any] = {"field": field, "owner": {"id": match.owner_id, "display_name": owner_name},
+                               "can_force": can(actor, "customer", "force_duplicate"),
+                               # the number alone (no data): lets the caller ask for access through an approval
+                               "customer_id": match.id}
     if visible:
         details["customer"] = {"id": match.id, "name": match.name}
     return KithError(409, "duplicate_customer", {"field": t(f"field_{field}"), "owner": owner_name}, details=details)
