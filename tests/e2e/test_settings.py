@@ -82,10 +82,12 @@ def test_admin_edits_user_custom_field_tag_and_pipeline(page: Any, server: Any) 
     page.goto("/settings/users")
     row = page.locator("[data-testid=users-table] .el-table__row", has_text="support")
     row.get_by_role("button", name="编辑").click()
-    page.locator("#user-display-name").fill("吴海涛（支持）")
+    page.locator("#user-display-name").fill("吴海涛支持组")
     page.locator("[data-testid=user-save]").click()
     expect(page.locator("#user-display-name")).to_be_hidden()
-    expect(page.locator("[data-testid=users-table]")).to_contain_text("吴海涛（支持）")
+    status, body = server.api("GET", "/api/v1/users?limit=200", "admin")
+    assert any(u["display_name"] == "吴海涛支持组" for u in body["items"]), [u["display_name"] for u in body["items"]]
+    expect(page.locator("[data-testid=users-table]")).to_contain_text("吴海涛支持组")
     row.get_by_role("button", name="设置密码").click()
     page.locator(".el-dialog input[type=password]").fill("Another-pass-2026!")
     page.locator(".el-dialog").get_by_role("button", name="保存").click()
@@ -119,3 +121,16 @@ def test_admin_edits_user_custom_field_tag_and_pipeline(page: Any, server: Any) 
     first.fill(old + "✓")
     page.locator(".el-dialog").get_by_role("button", name="保存").click()
     expect(page.locator(".pipeline-card").first).to_contain_text(old + "✓")
+
+
+def test_settings_usable_on_phone(phone_page: Any) -> None:
+    login(phone_page, "admin")
+    for path, marker in (("/settings/users", "[data-testid=users-table]"), ("/settings/roles", "[data-testid=settings-roles]")):
+        phone_page.goto(path)
+        expect(phone_page.locator(marker)).to_be_visible()
+        # Wide tables scroll inside their box; the page itself does not scroll sideways.
+        assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    phone_page.goto("/settings/roles/1")
+    expect(phone_page.locator("[data-testid=permission-matrix]")).to_be_visible()
+    assert phone_page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    phone_page.screenshot(path="/tmp/settings-role-phone.png")
