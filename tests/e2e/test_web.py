@@ -59,6 +59,9 @@ def test_login_page_accessibility_and_screenshots(page: Any, browser: Any, serve
 
 def test_rep_creates_customer_contact_and_followup(page: Any, server: Any) -> None:
     login(page, "rep_north")
+    page.wait_for_load_state("networkidle")
+    shot(page, "home-desktop")  # the landing page: my tasks, customers to follow up, my pipeline
+    page.goto("/customers")
     expect(page.locator("[data-test=table] .el-table__row").first).to_be_visible()
     shot(page, "customers-desktop")
     assert axe(page, "customer list") == []
@@ -184,6 +187,7 @@ def test_global_search_by_pinyin_initials(page: Any) -> None:
 
 def test_switch_to_english_and_back(page: Any) -> None:
     login(page, "rep_north")
+    page.goto("/customers")
     nav = page.get_by_role("navigation", name=re.compile("主导航|Main"))
     expect(page.locator(".el-menu")).to_contain_text("客户")
     page.locator(".user-button").click()
@@ -201,6 +205,7 @@ def test_switch_to_english_and_back(page: Any) -> None:
 def test_phone_customer_flow(phone_page: Any, server: Any) -> None:
     page = phone_page
     login(page, "rep_north")
+    page.goto("/customers")
     expect(page.locator("[data-test=customer-card]").first).to_be_visible()
     shot(page, "customers-phone")
     # No horizontal scrolling of the page at 375 px.

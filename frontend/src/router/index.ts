@@ -20,7 +20,18 @@ export const routes: RouteRecordRaw[] = [
     path: '/',
     component: () => import('@/layouts/AppLayout.vue'),
     children: [
-      { path: '', redirect: { name: 'customers' } },
+      {
+        path: '',
+        name: 'home',
+        component: () => import('@/views/home/HomeView.vue'),
+        meta: { title: 'nav.home' },
+      },
+      {
+        path: 'tasks',
+        name: 'tasks',
+        component: () => import('@/views/tasks/TasksView.vue'),
+        meta: { title: 'nav.tasks' },
+      },
       {
         path: 'customers',
         name: 'customers',
