@@ -104,3 +104,18 @@ def test_search_uses_an_index(api, engine, people):
             conn.exec_driver_sql("SET enable_seqscan = off")
             text = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params))
             assert "ix_contacts_search_grams" in text, text
+
+
+def test_search_subtitles_respect_field_rights(api, db, people):
+    from sqlalchemy import select
+
+    from kith.auth.models import Role
+
+    rep = db.scalar(select(Role).where(Role.code == "marketing"))
+    rep.field_rights = {**rep.field_rights, "contact": {"mobile": "hidden"}, "customer": {"phone": "hidden"}}
+    db.commit()
+    hits = api.get("/search", params={"q": "张伟"}, user="marketing").json()["items"]
+    assert hits and all("1234" not in (h["subtitle"] or "") for h in hits)
+    hits = api.get("/search", params={"q": "华信"}, user="marketing").json()["items"]
+    assert hits and all("6234" not in (h["subtitle"] or "") for h in hits)
+    assert "138-1234-5678" in str(api.get("/search", params={"q": "张伟"}).json())
