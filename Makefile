@@ -11,7 +11,7 @@ export KITH_DATABASE_URL ?= sqlite:///$(CURDIR)/var/kith.db
 .PHONY: run test venv frontend frontend-test browser bench clean help
 
 help:
-	@echo "make run    - set up, migrate, load demo data, build the web UI and serve on http://$(HOST):$(PORT)"
+	@echo "make run    - set up, migrate, load demo data, build the web UI and serve on http://$(HOST):$(PORT) (with a job worker)"
 	@echo "make test   - set up and run every test (SQLite and PostgreSQL legs, front end)"
 	@echo "make bench  - load 100,000 customers and measure the API on SQLite and PostgreSQL"
 
@@ -42,7 +42,9 @@ run: venv frontend
 	@echo "  Demo logins, password kith-demo-2026:"
 	@echo "    admin, manager_north, rep_north, manager_east, rep_east, service, marketing, finance, support"
 	@echo ""
-	@KITH_DEMO_MODE=true exec $(BIN)/kith serve --host $(HOST) --port $(PORT)
+	@export KITH_DEMO_MODE=true; $(BIN)/kith worker & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
+		$(BIN)/kith serve --host $(HOST) --port $(PORT)
 
 # Browser tests drive Debian's Chromium (never a downloaded browser) and need CJK fonts.
 browser:

@@ -22,6 +22,19 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Shanghai"
     default_language: Literal["zh-CN", "en"] = "zh-CN"
     redis_url: str | None = None
+    # notification delivery (outbox): e-mail over SMTP, webhook target checks
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "kith@localhost"
+    smtp_starttls: bool = False
+    smtp_timeout: float = 10.0
+    webhook_allowlist: str = Field(default="", description="comma-separated hosts or networks (CIDR) webhooks may reach "
+                                   "although private/loopback/link-local, e.g. 'hooks.internal,10.0.5.0/24'")
+    delivery_max_attempts: int = 10
+    jobs_queue: str = "kith"  # Huey queue name (the Redis key prefix / the SQLite queue name)
+    jobs_eager: bool | None = None  # run jobs inline right after commit; default: only when environment == "test"
     host: str = "127.0.0.1"
     port: int = 8000
     access_token_minutes: int = 15
