@@ -46,6 +46,11 @@ def bootstrap(session: Session) -> None:
     ensure_builtin_roles(session)
     ensure_default_pipeline(session)
     ensure_default_flows(session)
+    from kith.pool.service import ensure_default_rules as ensure_pool_rules
+    from kith.reminders.service import ensure_default_rules as ensure_reminder_rules
+
+    ensure_reminder_rules(session)
+    ensure_pool_rules(session)
 
 
 def create_department(session: Session, name: str, parent: Department | None = None) -> Department:

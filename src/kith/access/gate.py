@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
 
 from kith.access.actor import Actor
 from kith.access.policy import PROTECTED_FIELDS
@@ -54,6 +54,11 @@ def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElem
     if scope == "all":
         return true()
     conds = _scope_condition(actor, model, scope)
+    pooled = getattr(model, "pool_entered_at", None)
+    if pooled is not None:
+        # a customer in the public pool (公海) has no effective owner: owner and department scopes stop reaching it
+        # (pool_readable() decides who sees it in the pool; collaborators and grants still apply)
+        conds = [and_(pooled.is_(None), or_(*conds))]
     share = _SHARE_VIA.get(module)
     if share is not None:
         entity, column = share
@@ -86,6 +91,28 @@ def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElem
 def readable(actor: Actor, model: Any, module: str) -> ColumnElement[bool]:
     """One SQL condition: which rows of `model` the actor may see in `module`."""
     return _condition(actor, model, module, write=False)
+
+
+def pool_readable(actor: Actor, model: Any) -> ColumnElement[bool]:
+    """Which pooled customers the actor sees in the public pool (公海). Needs `pool.read`. A pool belongs to a
+    department (`pool_path`, "/" = the company pool): scope all → every pool; otherwise the pools of the actor's
+    department and its ancestors, plus (dept_tree / chosen departments) the pools below them. Fields stay masked per
+    pool rule until claimed (pool service)."""
+    if not can(actor, "pool", "read"):
+        return false()
+    in_pool = model.pool_entered_at.is_not(None)
+    scope = actor.scopes.get("pool", "own")
+    if scope == "all":
+        return in_pool
+    parts = [p for p in actor.department_path.split("/") if p]
+    ancestors = ["/"] + ["/" + "/".join(parts[:i]) + "/" for i in range(1, len(parts) + 1)]
+    conds: list[ColumnElement[bool]] = [model.pool_path.in_(ancestors)]
+    if scope == "dept_tree" and actor.department_id is not None:
+        conds.append(model.pool_path.startswith(actor.department_path, autoescape=True))
+    elif isinstance(scope, dict):
+        for path in actor.scope_paths.get(id(scope), []):
+            conds.append(model.pool_path.startswith(path, autoescape=True))
+    return and_(in_pool, or_(*conds))
 
 
 def writable(actor: Actor, model: Any, module: str) -> ColumnElement[bool]:

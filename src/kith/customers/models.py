@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kith.db.base import Base, IdMixin, JSONType, OwnedMixin, SearchMixin, SoftDeleteMixin, TimestampMixin, VersionedMixin
+from kith.db.base import Base, BigID, IdMixin, JSONType, OwnedMixin, SearchMixin, SoftDeleteMixin, TimestampMixin, VersionedMixin
 
 
 class Customer(IdMixin, TimestampMixin, VersionedMixin, OwnedMixin, SoftDeleteMixin, SearchMixin, Base):
@@ -33,3 +33,9 @@ class Customer(IdMixin, TimestampMixin, VersionedMixin, OwnedMixin, SoftDeleteMi
     last_followup_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     next_followup_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
     custom: Mapped[dict[str, Any]] = mapped_column(JSONType, nullable=False, default=dict)
+    # public pool (公海): set while the customer sits in a pool; owner_id keeps the last owner, who no longer owns it
+    pool_entered_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    pool_path: Mapped[str | None] = mapped_column(String(255), nullable=True, index=True)
+    pool_rule_id: Mapped[int | None] = mapped_column(BigID, nullable=True)
+    pool_released_by_id: Mapped[int | None] = mapped_column(BigID, nullable=True)
+    pool_reason: Mapped[str | None] = mapped_column(String(500), nullable=True)
