@@ -88,3 +88,7 @@ class ContactResource(Resource):
 
 contacts = ContactResource()
 router = contacts.router()
+
+from kith.contacts.vcard import add_routes as _vcard_routes  # noqa: E402
+
+_vcard_routes(router)  # /contacts/export.vcf and /contacts/{id}/vcard
