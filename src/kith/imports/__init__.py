@@ -1,0 +1,1 @@
+"""The import wizard: upload, header detection, mapping, preview, background batches, report, rollback."""
