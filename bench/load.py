@@ -53,7 +53,7 @@ def free_port() -> int:
 # ---------------------------------------------------------------------------------------------
 
 class Server:
-    def __init__(self, database_url: str, workers: int, port: int) -> None:
+    def __init__(self, database_url: str, workers: int, port: int, cpus: str | None = None) -> None:
         self.url = f"http://127.0.0.1:{port}"
         env = dict(os.environ)
         env.update({
@@ -64,8 +64,9 @@ class Server:
         self.log_path = RESULTS / "server.log"
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
+        pin = ["taskset", "-c", cpus] if cpus else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "kith.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            [*pin, sys.executable, "-m", "kith.cli", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
             env=env, cwd=ROOT, stdout=self.log_file, stderr=subprocess.STDOUT, start_new_session=True,
         )
 
@@ -81,6 +82,22 @@ class Server:
                 pass
             time.sleep(0.3)
         raise RuntimeError(f"kith serve not ready after {timeout}s; see {self.log_path}")
+
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the server's whole process group (the uvicorn master and its workers)."""
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # pgrp (the server runs in a session of its own)
+                total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -180,8 +197,8 @@ async def prepare(client: httpx.AsyncClient, username: str, rng: random.Random) 
         cursor = body["next_cursor"]
         if not cursor:
             break
-    if total > len(ids) and ids:
-        # the admin sees everything: any id up to the highest is fair game
+    if total > len(ids) and ids and username == "bench_admin":
+        # the admin sees everything: any id up to the highest is fair game (others: the ids collected above)
         ids = list(range(1, max(ids) + 1))
     r = await client.get(f"{API}/customers", params={"limit": 20, "level": "A", "sort": "-updated_at"}, headers=headers)
     r.raise_for_status()
@@ -255,6 +272,46 @@ async def run_scenario(client: httpx.AsyncClient, user: UserCtx, name: str, conc
     return result
 
 
+async def run_sequential(client: httpx.AsyncClient, user: UserCtx, name: str, count: int, server: "Server", seed: int) -> dict[str, Any]:
+    """One request at a time: client latency, and the server's CPU time per request (from /proc). The CPU
+    figure is what a request costs the server, independent of how busy the machine is."""
+    fn = scenario_fn(name, client, user, random.Random(seed))
+    for _ in range(min(20, count)):  # warm-up: caches, prepared statements
+        await fn()
+    lat: list[float] = []
+    errors = 0
+    cpu0, t0 = server.cpu_seconds(), time.perf_counter()
+    for _ in range(count):
+        dt, status, _err = await fn()
+        if status == 200:
+            lat.append(dt)
+        else:
+            errors += 1
+    elapsed, cpu = time.perf_counter() - t0, server.cpu_seconds() - cpu0
+    lat.sort()
+    # page2 sends two requests per sample (only the second is timed)
+    per_sample = 2 if name == "page2" else 1
+    return {
+        "requests": len(lat), "errors": errors, "rps": round(count * per_sample / elapsed, 1),
+        "mean_ms": round(statistics.fmean(lat) * 1000, 2) if lat else None,
+        "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
+        "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * (len(lat) - 1)))] * 1000, 2) if lat else None,
+        "server_cpu_ms": round(cpu * 1000 / (count * per_sample), 2),
+    }
+
+
+def print_sequential(title: str, rows: list[dict[str, Any]]) -> None:
+    print(f"\n{title}")
+    header = f"{'user':<14} {'scenario':<12} {'requests':>8} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'CPU ms/req':>10}"
+    print(header)
+    print("-" * len(header))
+    for r in rows:
+        s = r["stats"]
+        print(f"{r['user']:<14} {r['scenario']:<12} {s['requests']:>8} {s['mean_ms']:>8} {s['p50_ms']:>8} {s['p95_ms']:>8} "
+              f"{s['rps']:>8} {s['server_cpu_ms']:>10}")
+    sys.stdout.flush()
+
+
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
     header = f"{'user':<12} {'scenario':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}"
@@ -268,7 +325,7 @@ def print_table(title: str, rows: list[dict[str, Any]]) -> None:
 
 
 async def run_all(base_url: str, users: list[str], scenarios: list[str], concurrency: int, duration: float, warmup: float,
-                  seed: int) -> list[dict[str, Any]]:
+                  seed: int, sequential: int = 0, server: "Server | None" = None) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     out = []
@@ -276,6 +333,16 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
         contexts = [await prepare(client, u, rng) for u in users]
         for ctx in contexts:
             log(f"{ctx.username}: sees {ctx.total} customers; {len(ctx.terms)} search terms")
+        if sequential:
+            assert server is not None
+            for ctx in contexts:
+                for name in scenarios:
+                    stats = await run_sequential(client, ctx, name, sequential, server, seed)
+                    out.append({"user": ctx.username, "visible_customers": ctx.total, "scenario": name, "mode": "sequential",
+                                "stats": stats})
+                    log(f"{ctx.username:<12} {name:<12} sequential n={stats['requests']} mean={stats['mean_ms']} "
+                        f"p95={stats['p95_ms']} rps={stats['rps']} server_cpu_ms={stats['server_cpu_ms']}")
+            return out
         for ctx in contexts:
             for name in scenarios:
                 res = await run_scenario(client, ctx, name, concurrency, duration, warmup, seed)
@@ -287,14 +354,18 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
 
 
 def run(database_url: str, *, workers: int | None = None, users: list[str] | None = None, scenarios: list[str] | None = None,
-        concurrency: int = 16, duration: float = 20, warmup: float = 2, seed: int = 7, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+        concurrency: int = 16, duration: float = 20, warmup: float = 2, seed: int = 7, extra: dict[str, Any] | None = None,
+        sequential: int = 0, server_cpus: str | None = None, client_cpus: str | None = None) -> dict[str, Any]:
     db = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     workers = workers or (1 if db == "sqlite" else 2)
     users = users or ["bench_admin", "bench_rep"]
     scenarios = scenarios or SCENARIOS
     port = free_port()
-    log(f"starting kith serve on 127.0.0.1:{port} ({db}, {workers} worker(s))")
-    server = Server(database_url, workers, port)
+    log(f"starting kith serve on 127.0.0.1:{port} ({db}, {workers} worker(s))"
+        + (f", server pinned to CPU {server_cpus}" if server_cpus else "") + (f", client to CPU {client_cpus}" if client_cpus else ""))
+    server = Server(database_url, workers, port, cpus=server_cpus)
+    if client_cpus:
+        os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})
     try:
         server.wait_ready()
         try:
@@ -303,18 +374,26 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
             runner = uvloop.run if hasattr(uvloop, "run") else asyncio.run
         except ImportError:
             runner = asyncio.run
-        rows = runner(run_all(server.url, users, scenarios, concurrency, duration, warmup, seed))
+        rows = runner(run_all(server.url, users, scenarios, concurrency, duration, warmup, seed, sequential, server))
     finally:
         server.stop()
     report = {
-        "database": db, "database_url": database_url.split("@")[-1], "workers": workers, "concurrency": concurrency,
+        "database": db, "database_url": database_url.split("@")[-1], "workers": workers,
+        "concurrency": 1 if sequential else concurrency, "sequential": sequential or None,
+        "server_cpus": server_cpus, "client_cpus": client_cpus,
         "duration_s": duration, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "host": {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(), "python": platform.python_version()},
         "results": rows, **(extra or {}),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
-    path = RESULTS / f"{db}-{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
+    path = RESULTS / f"{db}-{'seq-' if sequential else ''}{datetime.now().strftime('%Y%m%d-%H%M%S')}.json"
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    if sequential:
+        print_sequential(f"== {db} ({workers} worker(s), one request at a time, {sequential} per scenario; "
+                         f"load average {os.getloadavg()[0]:.1f}) ==", rows)
+        log(f"results written to {path.relative_to(ROOT)}")
+        report["path"] = str(path)
+        return report
     print_table(f"== {db} ({workers} worker(s), {concurrency} concurrent clients, {duration:.0f}s per scenario) ==", rows)
     log(f"results written to {path.relative_to(ROOT)}")
     report["path"] = str(path)
@@ -330,9 +409,14 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--warmup", type=float, default=2)
     ap.add_argument("--users", default="bench_admin,bench_rep")
     ap.add_argument("--scenarios", default=",".join(SCENARIOS))
+    ap.add_argument("--sequential", type=int, default=0, metavar="N",
+                    help="instead of the concurrent run: N requests one at a time per scenario, with the server's CPU ms per request")
+    ap.add_argument("--server-cpus", default=None, help="pin the server to these CPUs (taskset -c list, e.g. 0)")
+    ap.add_argument("--client-cpus", default=None, help="pin the load generator to these CPUs (e.g. 1)")
     args = ap.parse_args(argv)
     run(args.database_url, workers=args.workers, users=args.users.split(","), scenarios=args.scenarios.split(","),
-        concurrency=args.concurrency, duration=args.duration, warmup=args.warmup)
+        concurrency=args.concurrency, duration=args.duration, warmup=args.warmup, sequential=args.sequential,
+        server_cpus=args.server_cpus, client_cpus=args.client_cpus)
 
 
 if __name__ == "__main__":

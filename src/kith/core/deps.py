@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import jwt
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
-from kith.access import Actor, load_actor
-from kith.auth.models import User
+from kith.access import Actor
+from kith.access.actor import actor_for
 from kith.auth.security import decode_access_token
+from kith.core import clock
 from kith.core.errors import KithError
 from kith.db.session import session_factory
 
@@ -37,6 +39,26 @@ def get_session(request: Request) -> Iterator[Session]:
         session.close()
 
 
+# Verified access tokens -> their claims. A token's signature, algorithm, issuer and audience never
+# change, so each token is verified once per process; expiry is checked on every request (against
+# Kith's clock, like decode_access_token). Revocation is the token version, checked in actor_for.
+_verified: dict[tuple[str, str, str, str], dict[str, Any]] = {}
+_VERIFIED_MAX = 20_000
+
+
+def _verified_claims(settings: Any, token: str) -> dict[str, Any]:
+    key = (settings.secret_key, settings.jwt_issuer, settings.jwt_audience, token)
+    claims = _verified.get(key)
+    if claims is None:
+        claims = decode_access_token(settings, token)
+        if len(_verified) >= _VERIFIED_MAX:
+            _verified.clear()
+        _verified[key] = claims
+    elif claims["exp"] <= clock.now().timestamp():
+        raise jwt.ExpiredSignatureError("token expired")
+    return claims
+
+
 def current_actor(
     request: Request,
     credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
@@ -45,16 +67,16 @@ def current_actor(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise KithError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
     try:
-        claims = decode_access_token(request.app.state.settings, credentials.credentials)
+        claims = _verified_claims(request.app.state.settings, credentials.credentials)
         user_id = int(claims["sub"])
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"}) from None
-    # one query for the user, department and roles
-    user = session.get(User, user_id, options=[joinedload(User.roles)])
-    if user is None or not user.is_active or user.token_version != claims.get("tv"):
+    # one query for the user, its department, roles, collaborations and grants; the compiled policy is
+    # cached per process under that content (kith.access.actor.actor_for, ADR 0016)
+    actor = actor_for(session, user_id, claims.get("tv"))
+    if actor is None:
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
-    actor = load_actor(session, user)
-    request.state.user_id = user.id
-    request.state.actor_name = user.display_name
-    session.info["audit"].update({"actor_id": user.id, "actor_name": user.display_name})
+    request.state.user_id = actor.user_id
+    request.state.actor_name = actor.display_name
+    session.info["audit"].update({"actor_id": actor.user_id, "actor_name": actor.display_name})
     return actor

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -19,8 +20,19 @@ from kith.core.errors import FieldError, KithError, field_error
 
 RESERVED = {"limit", "cursor", "q", "sort", "deleted", "force"}
 MAX_LIMIT = 200
-# Totals are exact up to this many rows; above it PostgreSQL answers with the planner's estimate.
+# Totals are exact up to this many rows; above it PostgreSQL answers with the planner's estimate (SQLite with an
+# exact count), and a large total is then reused for LARGE_TOTAL_TTL seconds by the same query in this process —
+# "estimated" (total_estimated: true) also means "may be a minute old" (DESIGN rule 5; ADR 0018).
 COUNT_CAP = 10_000
+LARGE_TOTAL_TTL = 60.0
+_LARGE_TOTALS: dict[tuple[Any, ...], tuple[float, int]] = {}
+
+
+def _count_key(session: Session, count_base: Select[Any]) -> tuple[Any, ...]:
+    """The count query itself (its SQL and bound values, which include the caller's scope) identifies a total."""
+    bind = session.get_bind()
+    compiled = count_base.compile(bind, compile_kwargs={"render_postcompile": True})
+    return (bind.url.render_as_string(hide_password=True), compiled.string, repr(sorted(compiled.params.items(), key=lambda kv: kv[0])))
 
 
 @dataclass
@@ -77,6 +89,14 @@ def parse_value(name: str, kind: str, raw: str) -> Any:
     if len(raw) > 500:
         raise field_error(name, "too_long", status=400, max=500)
     return raw
+
+
+def light_options(model: Any) -> tuple[Any, ...]:
+    """Loader options that leave the search columns (normalised text and its grams: big, never shown) in
+    the database; they load on first access if some code ever needs them."""
+    from sqlalchemy.orm import defer
+
+    return (defer(model.search_text), defer(model.search_grams))
 
 
 def _encode_cursor(sort: str, value: Any, last_id: int) -> str:
@@ -191,6 +211,8 @@ class ListQuery:
         sort, f, desc = self._sort()
         model = self.spec.model
         stmt = select(model).where(*self.where)
+        if hasattr(model, "search_grams"):
+            stmt = stmt.options(*light_options(model))
         if extra:
             stmt = extra(stmt)
         count_base = stmt.with_only_columns(model.id).order_by(None)
@@ -229,9 +251,18 @@ class ListQuery:
         self.total_estimated = False
         if not count:
             return items, next_cursor, -1
+        key = _count_key(self.session, count_base)
+        cached = _LARGE_TOTALS.get(key)
+        if cached is not None and time.monotonic() - cached[0] < LARGE_TOTAL_TTL:
+            self.total_estimated = True
+            return items, next_cursor, cached[1]
         total = self.session.scalar(select(func.count()).select_from(count_base.limit(COUNT_CAP + 1).subquery())) or 0
         if total > COUNT_CAP:
             total = self._large_total(count_base)
+            self.total_estimated = True
+            _LARGE_TOTALS[key] = (time.monotonic(), total)
+            while len(_LARGE_TOTALS) > 2048:
+                _LARGE_TOTALS.pop(next(iter(_LARGE_TOTALS)))
         return items, next_cursor, total
 
     def _large_total(self, count_base: Select[Any]) -> int:

@@ -24,7 +24,7 @@ from kith.core import clock, idempotency
 from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
-from kith.core.listing import ListQuery, ListSpec
+from kith.core.listing import ListQuery, ListSpec, light_options
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
@@ -44,6 +44,40 @@ def jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): jsonable(v) for k, v in value.items()}
     return value
+
+
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+_OWNERS_AND_TAGS: Any = None
+
+
+def _owners_and_tags(session: Session, entity_type: str, objs: list[Any]) -> tuple[dict[int, str], dict[int, list[dict[str, Any]]]]:
+    """Owner id -> display name and record id -> its tags (ordered by name), in one query."""
+    from collections import defaultdict
+
+    global _OWNERS_AND_TAGS
+    if _OWNERS_AND_TAGS is None:
+        from sqlalchemy import bindparam, text
+
+        _OWNERS_AND_TAGS = text(
+            "SELECT 'u' AS k, u.id AS a, NULL AS b, u.display_name AS s, NULL AS c FROM users u WHERE u.id IN :uids "
+            "UNION ALL "
+            "SELECT 't', tg.entity_id, t.id, t.name, t.color FROM taggings tg JOIN tags t ON t.id = tg.tag_id "
+            "WHERE tg.entity_type = :etype AND tg.entity_id IN :eids "
+            "ORDER BY 1, 4"
+        ).bindparams(bindparam("uids", expanding=True), bindparam("eids", expanding=True))
+    users: dict[int, str] = {}
+    tags: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    uids = sorted({o.owner_id for o in objs if o.owner_id is not None})
+    eids = [o.id for o in objs]
+    if not uids and not eids:
+        return users, tags
+    for k, a, b, name, color in session.execute(_OWNERS_AND_TAGS, {"uids": uids, "eids": eids, "etype": entity_type}):
+        if k == "u":
+            users[a] = name
+        else:
+            tags[a].append({"id": b, "name": name, "color": color})
+    return users, tags
 
 
 def names_by_id(session: Session, id_col: Any, name_col: Any, ids: Any) -> dict[int, str]:
@@ -88,6 +122,8 @@ class Resource:
     # ---- visibility -------------------------------------------------------------------------
     def visible_query(self, actor: Actor):
         stmt = select(self.model)
+        if hasattr(self.model, "search_grams"):
+            stmt = stmt.options(*light_options(self.model))
         if self.scoped:
             stmt = stmt.where(readable(actor, self.model, self.module))
         else:
@@ -124,12 +160,15 @@ class Resource:
     def context(self, session: Session, actor: Actor, objs: list[Any]) -> dict[str, Any]:
         """Batch-load what the serialiser needs (owner names, tags …) in a few queries."""
         ctx: dict[str, Any] = {}
-        if hasattr(self.model, "owner_id"):
+        if self.tag_entity and hasattr(self.model, "owner_id"):
+            # owner names and tags in one round trip (the common case: customers, contacts, opportunities …)
+            ctx["users"], ctx["tags"] = _owners_and_tags(session, self.tag_entity, objs)
+        elif hasattr(self.model, "owner_id"):
             from kith.auth.models import User
 
             ids = {o.owner_id for o in objs}
             ctx["users"] = names_by_id(session, User.id, User.display_name, ids)
-        if self.tag_entity:
+        if self.tag_entity and "tags" not in ctx:
             from kith.tags.service import tags_for
 
             ctx["tags"] = tags_for(session, self.tag_entity, [o.id for o in objs])
@@ -142,22 +181,29 @@ class Resource:
     def serialize_many(self, session: Session, actor: Actor, objs: list[Any]) -> list[dict[str, Any]]:
         ctx = self.context(session, actor, objs)
         out = []
+        if self.custom_entity:
+            from kith.customfields.service import flatten
+        tags = ctx["tags"] if self.tag_entity else None
+        shape: tuple[bool, tuple[str, ...]] | None = None
+        shape_of: type | None = None
         for obj in objs:
             data = self.to_dict(session, actor, obj, ctx)
             if self.custom_entity:
-                from kith.customfields.service import flatten
-
                 data.update(flatten(obj.custom, ctx["cf_defs"]))
-            if self.tag_entity:
-                data["tags"] = ctx["tags"].get(obj.id, [])
-            if hasattr(obj, "owner_id"):
+            if tags is not None:
+                data["tags"] = tags.get(obj.id, [])
+            if type(obj) is not shape_of:  # which stamps the record type carries: looked up once per type
+                shape_of = type(obj)
+                shape = (hasattr(obj, "owner_id"), tuple(k for k in ("version", "created_at", "updated_at") if hasattr(obj, k)))
+            has_owner, stamps = shape  # type: ignore[misc]
+            if has_owner:
                 data.setdefault("owner", {"id": obj.owner_id, "display_name": ctx["users"].get(obj.owner_id)})
-            for key in ("version", "created_at", "updated_at"):
-                if hasattr(obj, key):
-                    data[key] = getattr(obj, key)
+            for key in stamps:
+                data[key] = getattr(obj, key)
             if self.soft_delete:
                 data["deleted_at"] = obj.deleted_at
-            out.append({k: jsonable(v) for k, v in strip(actor, self.module, data).items()})
+            # the gate removes hidden fields; plain values skip jsonable()
+            out.append({k: (v if type(v) in _PLAIN else jsonable(v)) for k, v in strip(actor, self.module, data).items()})
         return out
 
     def serialize(self, session: Session, actor: Actor, obj: Any) -> dict[str, Any]:

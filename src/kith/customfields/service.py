@@ -17,15 +17,48 @@ from kith.customfields.models import CustomField
 PREFIX = "cf_"
 
 
+# Active definitions per entity type, read with one light Core query per session (no ORM identity map)
+# and turned into detached CustomField objects once per process for each distinct content: the cache
+# key is the rows themselves, so an edit in any process (or a reused id) is seen by the next request.
+_DEFS_STMT: Any = None
+_defs_cache: dict[tuple[Any, ...], list[CustomField]] = {}
+_DEFS_CACHE_MAX = 256
+
+
 def definitions(session: Session, entity_type: str) -> list[CustomField]:
+    """The active custom fields of an entity type, ordered by position. Read-only objects shared between
+    requests: change definitions through the ORM (CustomFieldResource), never through these."""
+    global _DEFS_STMT
     cache = session.info.setdefault("cf_defs", {})
     if entity_type not in cache:
-        cache[entity_type] = list(
-            session.scalars(
-                select(CustomField).where(CustomField.entity_type == entity_type, CustomField.active.is_(True)).order_by(CustomField.position, CustomField.id)
-            )
-        )
+        if _DEFS_STMT is None:
+            from sqlalchemy import bindparam
+
+            table = CustomField.__table__
+            _DEFS_STMT = (select(table).where(table.c.entity_type == bindparam("etype"), table.c.active.is_(True))
+                          .order_by(table.c.position, table.c.id))
+        rows = session.execute(_DEFS_STMT, {"etype": entity_type}).all()
+        key = tuple(_freeze(tuple(r)) for r in rows)
+        defs = _defs_cache.get(key)
+        if defs is None:
+            defs = [_detached(r._mapping) for r in rows]
+            if len(_defs_cache) >= _DEFS_CACHE_MAX:
+                _defs_cache.clear()
+            _defs_cache[key] = defs
+        cache[entity_type] = list(defs)
     return cache[entity_type]
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    return value
+
+
+def _detached(mapping: Any) -> CustomField:
+    return CustomField(**{k: (list(v) if isinstance(v, list) else v) for k, v in mapping.items()})
 
 
 def invalidate(session: Session) -> None:
