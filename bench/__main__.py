@@ -3,6 +3,7 @@
     .venv/bin/python -m bench                      # 100,000 customers, SQLite and PostgreSQL
     .venv/bin/python -m bench --customers 20000 --only sqlite --duration 10
     .venv/bin/python -m bench --regenerate         # rebuild the databases even if they have the same size
+    .venv/bin/python -m bench bigdata              # reports + timeline at 1,000,000 customers / 5,000,000 events (bench/bigdata.py)
 
 SQLite: var/bench.db. PostgreSQL: KITH_BENCH_PG_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432/kith_bench (skipped with a warning when the server is unreachable).
@@ -44,7 +45,18 @@ def pg_reachable(url: str) -> bool:
 
 
 def main(argv: list[str] | None = None) -> None:
-    ap = argparse.ArgumentParser(description="Kith benchmark: generate (or reuse) databases, then load-test them")
+    args_in = sys.argv[1:] if argv is None else list(argv)
+    if args_in[:1] == ["bigdata"]:  # `python -m bench bigdata [...]` = `python -m bench.bigdata [...]` (reports, timeline at 1M/5M)
+        from bench import bigdata
+
+        bigdata.main(args_in[1:])
+        return
+    if args_in[:1] == ["dedup"]:  # `python -m bench dedup [...]` = `python -m bench.dedup [...]` (FEBRL + Chinese F1)
+        from bench import dedup
+
+        raise SystemExit(dedup.main(args_in[1:]))
+    ap = argparse.ArgumentParser(description="Kith benchmark: generate (or reuse) databases, then load-test them "
+                                             "(`python -m bench bigdata --help`: reports and timeline at 1M customers)")
     ap.add_argument("--customers", type=int, default=int(os.environ.get("BENCH_CUSTOMERS", 100_000)))
     ap.add_argument("--only", choices=["sqlite", "postgresql"], default=None)
     ap.add_argument("--regenerate", action="store_true")

@@ -182,3 +182,82 @@ def test_audit_view_masks_hidden_fields(api, db, world):
     assert "777777.77" not in r.text
     assert "amount" in r.json()["items"][0]["changes"]["_masked"]
     assert api.get("/audit-log", user="rep_north").status_code == 403
+
+
+# Reports (issue 7): figures count exactly the records the viewer may read; amounts follow the amount right.
+REPORT_ROLES = {"admin", "sales_manager", "sales_rep", "finance", "marketing", "auditor"}  # built-in roles with report.read
+REPORT_AMOUNTS = {"admin": True, "sales_manager": True, "finance": True, "auditor": True, "sales_rep": False}
+
+
+def test_reports_count_only_the_viewers_scope(api, matrix):
+    role, records, _tag = matrix
+    expected = VISIBLE[SCOPE_OF_ROLE[role]]
+    r = api.get("/reports/new_customers", params={"period": "year"}, user="viewer")
+    if role not in REPORT_ROLES:
+        assert r.status_code == 403, role
+        return
+    assert r.status_code == 200, r.text
+    assert r.json()["data"]["total"] == len(expected), role
+    drilled = api.get("/reports/new_customers/records", params={"period": "year", "limit": 200}, user="viewer").json()
+    assert {i["id"] for i in drilled["items"]} == {records[rel]["customer"]["id"] for rel in expected}, role
+    assert api.get("/reports/followup_timeliness", user="viewer").json()["data"]["customers"] == len(expected), role
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_report_amounts_follow_the_amount_right(api, db, world, role):
+    from zoneinfo import ZoneInfo
+
+    viewer = _make_viewer(db, world, role)
+    api.world.users["viewer"] = viewer
+    c = api.post("/customers", {"name": f"报表金额{role}", "owner_id": viewer}).json()
+    today = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat()
+    api.post("/contracts", {"customer_id": c["id"], "title": "报表合同", "amount": "876543.21", "sign_date": today, "owner_id": viewer})
+    r = api.get("/reports/contracts_payments", params={"period": "year"}, user="viewer")
+    if role not in REPORT_AMOUNTS:
+        assert r.status_code == 403, role
+        return
+    assert r.status_code == 200 and r.json()["data"]["contracts"] == 1, r.text
+    assert ("876543.21" in r.text) == REPORT_AMOUNTS[role], role
+    assert ("amount" in r.text) == REPORT_AMOUNTS[role], role
+
+
+# The public pool (公海): a customer released into the north pool by its owner's manager. Who sees it in the pool list
+# (masked), who reaches its record directly (pooled customers have no owner: only "all" customer scopes), who may claim.
+POOL_RELATIONS = ["north_pool", "east_pool", "company_pool"]
+POOL_VISIBLE = {  # role (viewer in the north department) -> pools listed in /pool
+    "admin": {"north_pool", "east_pool", "company_pool"}, "auditor": {"north_pool", "east_pool", "company_pool"},
+    "sales_manager": {"north_pool", "company_pool"}, "sales_rep": {"north_pool", "company_pool"},
+    "service": set(), "marketing": set(), "finance": set(), "support": set(),
+}
+POOL_CAN_CLAIM = {"admin", "sales_manager", "sales_rep"}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pool_visibility_per_role(api, db, world, role):
+    from kith.pool.service import ensure_default_rules
+
+    ensure_default_rules(db)
+    db.commit()
+    for name, dept in (("north", world.depts["north"]), ("east", world.depts["east"])):
+        assert api.post("/pool-rules", {"name": f"{name} pool", "department_id": dept}).status_code == 201
+    viewer = _make_viewer(db, world, role)
+    api.world.users["viewer"] = viewer
+    owners = {"north_pool": "rep_north2", "east_pool": "rep_east", "company_pool": "finance"}
+    ids = {}
+    for rel, owner in owners.items():
+        c = api.post("/customers", {"name": f"公海{rel}{uuid.uuid4().hex[:4]}", "owner_id": world.users[owner],
+                                    "phone": "13912345678" if rel == "north_pool" else None}).json()
+        assert api.post(f"/customers/{c['id']}/release", {"reason": "矩阵"}).status_code == 200
+        ids[rel] = c["id"]
+    r = api.get("/pool", params={"limit": 200}, user="viewer")
+    listed = {i["id"] for i in r.json()["items"]} if r.status_code == 200 else set()
+    assert (r.status_code == 200) == bool(POOL_VISIBLE[role]), f"{role} pool list {r.status_code}"
+    if r.status_code == 200 and role != "admin":
+        assert "13912345678" not in r.text and "139****5678" in r.text, role
+    detail_scope_all = SCOPE_OF_ROLE[role] == "all"
+    for rel in POOL_RELATIONS:
+        cid = ids[rel]
+        assert (cid in listed) == (rel in POOL_VISIBLE[role]), f"{role}/{rel} pool list"
+        assert (api.get(f"/customers/{cid}", user="viewer").status_code == 200) == detail_scope_all, f"{role}/{rel} detail"
+    claim = api.post(f"/pool/{ids['north_pool']}/claim", user="viewer")
+    assert (claim.status_code == 200) == (role in POOL_CAN_CLAIM), f"{role} claim {claim.status_code}"

@@ -12,7 +12,7 @@ from rich.console import Console
 
 from kith.config import get_settings
 
-app = typer.Typer(help="Kith CRM: serve, migrate, init, demo, createuser, check.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="Kith CRM: serve, worker, migrate, init, demo, createuser, check.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
 
 DEMO_PASSWORD = "kith-demo-2026"
@@ -57,6 +57,34 @@ def serve(
         "kith.app:create_app", factory=True, host=host or settings.host, port=port or settings.port,
         workers=workers, reload=reload, timeout_graceful_shutdown=20, log_level="warning", access_log=False,
     )
+
+
+@app.command()
+def worker(
+    workers: int = typer.Option(2, "--workers", "-w", min=1, max=64, help="worker threads running jobs"),
+    periodic: bool = typer.Option(True, "--periodic/--no-periodic", help="also schedule the periodic tasks "
+                                  "(each runs once per cluster even with several workers)"),
+) -> None:
+    """Run the job queue consumer (Huey: Redis when KITH_REDIS_URL is set, else SQLite under the data directory)."""
+    import logging
+
+    from kith.core import jobs
+
+    settings = get_settings()
+    problems = settings.check_production()
+    if problems:
+        for p in problems:
+            console.print(f"[red]refusing to start:[/red] {p}")
+        raise typer.Exit(2)
+    logging.basicConfig(level=getattr(logging, settings.log_level.upper(), logging.INFO), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    jobs.configure(settings)
+    huey = jobs.get_huey(settings)
+    where = settings.redis_url.split("@")[-1] if settings.redis_url else str(settings.data_dir / "jobs.db")
+    console.print(f"[green]Kith worker:[/green] {workers} thread(s), queue {huey.name!r} on {where}, "
+                  f"periodic tasks {'on' if periodic else 'off'}")
+    consumer = huey.create_consumer(workers=workers, worker_type="thread", periodic=periodic, check_worker_health=True)
+    consumer.run()
 
 
 @app.command()
@@ -241,6 +269,101 @@ def restore_cmd(
     except ops.BackupError as exc:
         console.print(f"[red]restore failed:[/red] {exc}")
         raise typer.Exit(1) from None
+
+
+@app.command("import")
+def import_cmd(
+    file: str = typer.Argument(..., help="an xlsx, xls or csv file"),
+    kind: str = typer.Option("customer", "--kind", help="customer | contact | opportunity | followup"),
+    sheet: Optional[str] = typer.Option(None, "--sheet", help="the sheet to read (default: the first)"),
+    mapping_template: Optional[str] = typer.Option(None, "--mapping-template", help="a saved mapping template (name or id)"),
+    as_user: str = typer.Option("admin", "--as", help="the importing user (their rights apply; they own the records)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="analyse and report the counts; write nothing"),
+    merge: bool = typer.Option(False, "--merge", help="merge rows into existing records that match with a score >= 0.9"),
+    resume: Optional[int] = typer.Option(None, "--resume", help="resume an interrupted batch by its id"),
+) -> None:
+    """Import a spreadsheet as one batch (backup first on SQLite) with a progress bar; prints the counts."""
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from sqlalchemy import or_, select
+
+    from kith.access import load_actor
+    from kith.auth.models import User
+    from kith.core import jobs
+    from kith.core.errors import KithError
+    from kith.db.session import get_engine, session_factory
+    from kith.imports import service
+    from kith.imports.models import ImportBatch, ImportTemplate
+
+    settings = get_settings()
+    jobs.configure(settings)
+    session = session_factory(get_engine())()
+    session.info["audit"] = {"ip": None, "user_agent": "kith-cli", "request_id": None}
+    try:
+        user = session.scalar(select(User).where(User.username == as_user))
+        if user is None or not user.is_active:
+            console.print(f"[red]no active user {as_user!r}[/red]")
+            raise typer.Exit(1)
+        actor = load_actor(session, user)
+        session.info["audit"].update({"actor_id": user.id, "actor_name": user.display_name})
+        try:
+            if resume is not None:
+                batch = service.visible_batch(session, actor, resume)
+                if batch.status == "running" and service.runner_alive(batch):
+                    console.print(f"[red]batch {batch.id} is running elsewhere[/red]")
+                    raise typer.Exit(1)
+                batch.status, batch.runner = "running", None
+                session.commit()
+            else:
+                template_id = None
+                if mapping_template:
+                    tpl = session.scalar(select(ImportTemplate).where(
+                        ImportTemplate.created_by_id == user.id, ImportTemplate.kind == kind,
+                        or_(ImportTemplate.name == mapping_template,
+                            ImportTemplate.id == (int(mapping_template) if mapping_template.isdigit() else -1))))
+                    if tpl is None:
+                        console.print(f"[red]no mapping template {mapping_template!r}[/red]")
+                        raise typer.Exit(1)
+                    template_id = tpl.id
+                path = Path(file)
+                batch = service.create_batch(session, actor, file_name=path.name, data=path.read_bytes(), kind=kind, sheet=sheet,
+                                             template_id=template_id)
+                mapped = [f"{e['header']} → {e['field']}" for e in batch.mapping if e["field"]]
+                console.print(f"batch {batch.id}: sheet {batch.sheet!r}, header row {batch.header_row}; " + ", ".join(mapped))
+                if merge:
+                    batch.options = {**batch.options, "rules": {**service.DEFAULT_RULES, "existing": "merge", "min_score": 0.9}}
+                counts = service.analyse(session, actor, batch)
+                console.print(f"analysed {counts['total']} rows: {counts['valid']} valid, {counts['rejected']} rejected, "
+                              f"{counts['duplicates']} with duplicate candidates")
+                if dry_run:
+                    session.rollback()
+                    service.Path(batch.file_path).unlink(missing_ok=True)
+                    return
+                batch.status = "running"
+                session.commit()
+            batch_id = batch.id
+            print(f"batch_id={batch_id}", flush=True)
+            with Progress(TextColumn("[bold]importing[/bold]"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console) as bar:
+                task = bar.add_task("import", total=batch.total_rows or 1)
+                result = service.run_batch(session, batch_id, progress=lambda done, total: bar.update(task, completed=done, total=total or 1))
+            session.expire_all()
+            batch = session.get(ImportBatch, batch_id)
+            if not result.get("claimed"):
+                console.print(f"[red]batch {batch_id} is being run by {batch.runner}[/red]")
+                raise typer.Exit(1)
+            console.print(f"batch {batch_id} {batch.status}: " + ", ".join(f"{k} {v}" for k, v in (batch.counts or {}).items()))
+            sys.stdout.write(json.dumps({"batch_id": batch_id, "status": batch.status, "counts": batch.counts}) + "\n")
+            if batch.status != "done":
+                raise typer.Exit(1)
+        except KithError as exc:
+            session.rollback()
+            fields = "; ".join(f"{f.field}: {f.code}" for f in exc.fields)
+            console.print(f"[red]{exc.code}[/red] {fields}")
+            raise typer.Exit(1) from None
+    finally:
+        session.close()
 
 
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)

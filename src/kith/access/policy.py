@@ -7,8 +7,11 @@ from typing import Any
 MODULES = (
     "customer", "contact", "opportunity", "contract", "payment", "product", "followup",
     "tag", "custom_field", "pipeline", "user", "department", "role", "audit", "approval", "task",
+    "pool", "reminder_rule",
+    "report",
 )
-ACTIONS = ("read", "create", "update", "delete", "export", "import", "transfer", "approve", "manage", "force_duplicate")
+ACTIONS = ("read", "create", "update", "delete", "export", "import", "transfer", "approve", "manage", "force_duplicate",
+           "claim", "release", "assign")
 SCOPES = ("own", "dept", "dept_tree", "all")
 RIGHTS = ("hidden", "read", "write")
 
@@ -50,6 +53,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "payment": ["read", "create", "update"],
             "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
             "user": ["read"], "department": ["read"], "role": ["read"], "approval": ["read", "create", "approve"],
+            "pool": ["read", "claim", "release", "assign"], "reminder_rule": ["read"],
         },
         "data_scopes": {m: "dept_tree" for m in MODULES},
         "field_rights": {},
@@ -62,6 +66,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "payment": ["read"],
             "product": ["read"], "tag": ["read", "create"], "custom_field": ["read"], "pipeline": ["read"],
             "user": ["read"], "department": ["read"], "approval": ["read", "create"],
+            "pool": ["read", "claim"],
         },
         "data_scopes": {m: "own" for m in MODULES},
         # The brief: sales reps do not see contract amounts.
@@ -133,3 +138,23 @@ for _role in BUILTIN_ROLES:
     _perms = _role["permissions"]
     if "task" not in _perms:
         _perms["task"] = ["read", "create", "update", "delete"]
+
+# Reports (kith.reports): figures over the reader's own data scopes of the underlying modules; export to
+# xlsx. `report.amount` hidden = counts only, no amount figures (sales reps), whatever the module rights.
+_REPORT_ACCESS = {"admin": ["read", "export"], "sales_manager": ["read", "export"], "sales_rep": ["read", "export"],
+                  "finance": ["read", "export"], "marketing": ["read", "export"], "auditor": ["read", "export"]}
+for _role in BUILTIN_ROLES:
+    if _role["code"] in _REPORT_ACCESS:
+        _role["permissions"]["report"] = list(_REPORT_ACCESS[_role["code"]])
+    else:
+        _role["permissions"].pop("report", None)
+    if _role["code"] == "sales_rep":
+        _role["field_rights"].setdefault("report", {})["amount"] = "hidden"
+
+# Imports (kith.imports): sales managers import customers, contacts, deals and follow-ups for their teams
+# (admins have every action); reps do not import.
+for _role in BUILTIN_ROLES:
+    if _role["code"] == "sales_manager":
+        for _m in ("customer", "contact", "opportunity", "followup"):
+            if "import" not in _role["permissions"][_m]:
+                _role["permissions"][_m].append("import")

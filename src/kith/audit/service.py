@@ -43,6 +43,9 @@ AUDITED: dict[str, tuple[str, str]] = {
     "opportunity_contacts": ("opportunity_contact", "opportunity"),
     "record_collaborators": ("collaborator", "customer"),
     "access_grants": ("access_grant", "customer"),
+    "pool_rules": ("pool_rule", "pool"),
+    "reminder_rules": ("reminder_rule", "reminder_rule"),
+    "reminder_snoozes": ("reminder_snooze", "reminder_rule"),
 }
 SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_at", "name_key", "department_path", "last_login_at"}
 SECRET_FIELDS = {"password_hash", "token_version", "calendar_token_hash"}

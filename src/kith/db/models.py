@@ -23,3 +23,10 @@ import kith.audit.service  # noqa: E402,F401  (flush listeners)
 from kith.tasks.models import Task  # noqa: E402,F401
 from kith.activities.attachments import Attachment  # noqa: E402,F401
 from kith.notifications.models import Notification  # noqa: E402,F401
+from kith.notifications.models import Delivery, NotificationChannel, NotificationPreference  # noqa: E402,F401
+from kith.core.jobs import JobLease  # noqa: E402,F401
+from kith.reminders.models import ReminderLog, ReminderRule, ReminderSnooze  # noqa: E402,F401
+from kith.pool.models import Handover, PoolLog, PoolRule  # noqa: E402,F401
+from kith.dedup.models import Merge  # noqa: E402,F401
+from kith.imports.models import ImportBatch, ImportRow, ImportTemplate  # noqa: E402,F401
+from kith.reports.models import ReportPin  # noqa: E402,F401
