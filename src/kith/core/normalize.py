@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
+from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 from pypinyin import Style, lazy_pinyin
 
 _SPACES = re.compile(r"\s+")
@@ -25,9 +26,39 @@ class InvalidPhone(ValueError):
         self.code = code
 
 
+# Fast path (ADR 0019): a plain mainland number — 11-digit mobile, or 0 + area code + subscriber number, or
+# +86 + either — typed with only spaces or hyphens between the digits. phonenumbers' own validity test runs on
+# the PhoneNumber built directly (no string parse); anything else, or anything invalid, takes the full path.
+_FAST_MAINLAND = re.compile(r"(?:\+86)?(1[3-9]\d{9})|(?:\+86|0)([1-9]\d{8,10})")
+_FAST_CHARS = re.compile(r"[ \-]")
+_OK_MOBILE_TYPES = (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+def _fast_mainland(text: str, mobile: bool) -> phonenumbers.PhoneNumber | None:
+    """The parsed number when ``text`` is a plain, valid mainland number; None means "use the full path"."""
+    m = _FAST_MAINLAND.fullmatch(_FAST_CHARS.sub("", text))
+    if m is None:
+        return None
+    nsn = m[1] or m[2]
+    if m[1] and nsn.startswith("179"):  # 179xx is also a carrier prefix phonenumbers may strip
+        return None
+    num = phonenumbers.PhoneNumber(country_code=86, national_number=int(nsn))
+    if not phonenumbers.is_valid_number(num):
+        return None
+    if mobile and phonenumbers.number_type(num) not in _OK_MOBILE_TYPES:
+        return None
+    return num
+
+
 def normalize_phone(raw: str, *, mobile: bool = False, region: str = "CN") -> str:
     """Return E.164 (+8613812345678). Raises InvalidPhone('invalid_mobile'|'invalid_phone')."""
     text = fold(raw)
+    if region == "CN" and (fast := _fast_mainland(text, mobile)) is not None:
+        return f"+86{fast.national_number}"
+    return _normalize_phone_full(text, mobile=mobile, region=region)
+
+
+def _normalize_phone_full(text: str, *, mobile: bool, region: str) -> str:
     digits = re.sub(r"[^\d+]", "", text)
     code = "invalid_mobile" if mobile else "invalid_phone"
     if not digits:
@@ -81,8 +112,27 @@ def phone_digits(e164: str | None) -> str:
     return e164.lstrip("+")
 
 
+# Fast path (ADR 0019): a plain ASCII local part (dot-atom letters, digits, . _ % + -) needs no per-address
+# work — the domain, the expensive part of email_validator, is validated once per distinct domain.
+_PLAIN_LOCAL = re.compile(r"[A-Za-z0-9_%+\-]+(?:\.[A-Za-z0-9_%+\-]+)*")
+
+
+@lru_cache(maxsize=16384)
+def _email_domain(domain: str) -> str | None:
+    """email_validator's normalised domain for ``x@domain``, or None when it refuses it."""
+    try:
+        return validate_email("x@" + domain, check_deliverability=False).normalized[2:]
+    except EmailNotValidError:
+        return None
+
+
 def normalize_email(raw: str) -> str:
     """Validated e-mail, domain lower-cased; raises ValueError on bad syntax (no network)."""
+    text = fold(raw)
+    local, at, domain = text.rpartition("@")
+    if at and len(text) <= 200 and len(local) <= 64 and _PLAIN_LOCAL.fullmatch(local) \
+            and local.lower() not in CASE_INSENSITIVE_MAILBOX_NAMES and (dom := _email_domain(domain)) is not None:
+        return f"{local}@{dom}"
     try:
         result = validate_email(fold(raw), check_deliverability=False)
     except EmailNotValidError as exc:
@@ -216,7 +266,17 @@ def clean_text(raw: Any) -> Cleaned:
 def _clean_phone(raw: Any, mobile: bool) -> Cleaned:
     if _blank(raw):
         return _EMPTY
-    typed = _typed(raw)
+    return _clean_phone_typed(_typed(raw), mobile)
+
+
+@lru_cache(maxsize=65536)  # the same number often recurs in a file (repeats, shared switchboards)
+def _clean_phone_typed(typed: str, mobile: bool) -> Cleaned:
+    fast = _fast_mainland(fold(typed), mobile)
+    if fast is not None:  # valid: format from the number already built (no second parse for display)
+        e164 = f"+86{fast.national_number}"
+        shown = display_phone(e164) if e164.startswith("+861") and len(e164) == 14 else \
+            phonenumbers.format_number(fast, phonenumbers.PhoneNumberFormat.NATIONAL)
+        return Cleaned(e164, shown, shown != typed.strip(), None)
     try:
         e164 = normalize_phone(typed, mobile=mobile)
     except InvalidPhone as exc:
@@ -243,6 +303,7 @@ COMMON_EMAIL_DOMAINS = (
 _COMMON_DOMAIN_SET = frozenset(COMMON_EMAIL_DOMAINS)
 
 
+@lru_cache(maxsize=16384)
 def email_typo_hint(domain: str) -> str | None:
     """The common domain a typed domain most likely meant (gmial.com → gmail.com), or None."""
     from rapidfuzz.distance import OSA
@@ -267,7 +328,11 @@ def clean_email(raw: Any) -> Cleaned:
     """Syntax-checked (no network), domain lower-cased, with a typo hint for common providers."""
     if _blank(raw):
         return _EMPTY
-    typed = _typed(raw)
+    return _clean_email_typed(_typed(raw))
+
+
+@lru_cache(maxsize=65536)
+def _clean_email_typed(typed: str) -> Cleaned:
     text = fold(typed).replace(" ", "")
     if text.lower().startswith("mailto:"):
         text = text[7:]
