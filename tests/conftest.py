@@ -75,6 +75,19 @@ def app(settings: Settings, engine: Engine):
     return create_app(settings)
 
 
+@pytest.fixture(autouse=True)
+def _jobs_use_the_test_settings(request) -> Iterator[None]:
+    """Building another app (test_cli builds production ones) re-points the job queue's settings; every test starts
+    from the suite's own (jobs run right after commit) and eager/queued overrides never leak into the next test."""
+    from kith.core import jobs
+
+    if "settings" in request.fixturenames:
+        jobs.configure(request.getfixturevalue("settings"))
+    jobs.set_eager(None)
+    yield
+    jobs.set_eager(None)
+
+
 @pytest.fixture()
 def client(app) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as c:

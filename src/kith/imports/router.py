@@ -233,9 +233,18 @@ def create_template(body: TemplateIn, actor: Actor = Depends(current_actor), ses
     if bad:
         raise validation(*bad)
     tpl = service.save_template(session, actor, body.kind, body.name, body.mapping)
+    session.flush()
     out = _template_out(tpl)
     session.commit()
-    return JSONResponse(out, status_code=201)
+    return JSONResponse(out, status_code=201, headers={"Location": f"/api/v1/import-templates/{tpl.id}"})
+
+
+@templates_router.get("/{template_id}", summary="One of my saved mapping templates", operation_id="get_import_template")
+def get_template(template_id: RecordId, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+    tpl = session.get(ImportTemplate, template_id)
+    if tpl is None or tpl.created_by_id != actor.user_id:
+        raise not_found()
+    return JSONResponse(_template_out(tpl))
 
 
 @templates_router.delete("/{template_id}", status_code=204, summary="Delete a mapping template", operation_id="delete_import_template")
