@@ -95,3 +95,12 @@ export async function settle(ms = 0) {
   if (ms) await new Promise((r) => setTimeout(r, ms))
   await flushPromises()
 }
+
+/** Poll until `check` holds (transitions and teleports settle at their own pace on a busy machine). */
+export async function until(check: () => boolean, timeout = 5000) {
+  const end = Date.now() + timeout
+  while (!check()) {
+    if (Date.now() > end) return
+    await settle(20)
+  }
+}

@@ -24,8 +24,8 @@ if (!window.scrollTo) window.scrollTo = () => {}
 
 // ECharts needs canvas: never load it in jsdom.
 vi.mock('echarts/core', () => ({ use: () => {}, init: () => ({ setOption() {}, resize() {}, dispose() {} }) }))
-vi.mock('echarts/charts', () => ({ BarChart: {} }))
-vi.mock('echarts/components', () => ({ GridComponent: {}, TooltipComponent: {} }))
+vi.mock('echarts/charts', () => ({ BarChart: {}, FunnelChart: {}, PieChart: {} }))
+vi.mock('echarts/components', () => ({ GridComponent: {}, LegendComponent: {}, TooltipComponent: {} }))
 vi.mock('echarts/renderers', () => ({ CanvasRenderer: {} }))
 
 // async-validator prints every failed rule in development builds; tests assert on the DOM instead.

@@ -76,8 +76,33 @@ describe('groupByStage', () => {
       { stage: { id: 2, name: '方案报价' } },
     ])
     expect(g).toEqual([
-      { key: '初步接洽', name: '初步接洽', count: 2, amount: 150, currency: 'CNY' },
-      { key: '方案报价', name: '方案报价', count: 1 },
+      { key: '1', name: '初步接洽', count: 2, amount: 150, currency: 'CNY' },
+      { key: '2', name: '方案报价', count: 1 },
     ])
+  })
+
+  it('follows the pipeline stage order, not the name order, and localises names', () => {
+    const pipelines = [
+      { id: 9, position: 1, stages: [{ id: 30, name: '甲', position: 0 }] },
+      {
+        id: 1,
+        position: 0,
+        is_default: true,
+        stages: [
+          { id: 3, name: '谈判', position: 2 },
+          { id: 1, name: '初步接洽', position: 0 },
+          { id: 2, name: '方案报价', position: 1 },
+        ],
+      },
+    ]
+    const items = [
+      { stage: { id: 30, name: '甲', name_en: 'A' } },
+      { stage: { id: 3, name: '谈判', name_en: 'Negotiation' } },
+      { stage: { id: 99, name: '未知' } },
+      { stage: { id: 1, name: '初步接洽', name_en: 'Qualification' } },
+      { stage: { id: 2, name: '方案报价', name_en: 'Proposal' } },
+    ]
+    expect(groupByStage(items, '—', pipelines).map((g) => g.name)).toEqual(['初步接洽', '方案报价', '谈判', '甲', '未知'])
+    expect(groupByStage(items, '—', pipelines, true).map((g) => g.name)).toEqual(['Qualification', 'Proposal', 'Negotiation', 'A', '未知'])
   })
 })

@@ -182,8 +182,8 @@ def shot(page: Any, name: str) -> Path:
     return path
 
 
-def axe(page: Any, name: str) -> list[dict[str, Any]]:
-    """Run axe-core on the page; print serious violations, return the critical ones."""
+def axe(page: Any, name: str, fail_on: tuple[str, ...] = ("critical",)) -> list[dict[str, Any]]:
+    """Run axe-core on the page; print serious violations, return those whose impact is in `fail_on`."""
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(content=AXE_JS.read_text(encoding="utf-8"))
     result = page.evaluate(
@@ -194,4 +194,4 @@ def axe(page: Any, name: str) -> list[dict[str, Any]]:
     for v in result:
         if v["impact"] in ("serious", "critical"):
             print(f"[axe {name}] {v['impact']}: {v['id']} — {v['help']} @ {v['nodes']}")
-    return [v for v in result if v["impact"] == "critical"]
+    return [v for v in result if v["impact"] in fail_on]

@@ -41,7 +41,7 @@ def test_admin_edits_role_permission_matrix(page: Any, server: Any) -> None:
     login(page, "admin")
     page.goto(f"/settings/roles/{role['id']}")
     matrix = page.locator("[data-testid=permission-matrix]")
-    expect(matrix).to_be_visible()
+    expect(matrix).to_be_visible(timeout=20_000)  # the lazy settings chunk is slow on a busy machine
     page.locator("[data-testid=perm-customer-update]").click()
     page.locator("[data-testid=perm-contract-read]").click()
     page.locator("[data-testid=role-save]").click()
@@ -52,6 +52,8 @@ def test_admin_edits_role_permission_matrix(page: Any, server: Any) -> None:
     status, roles = server.api("GET", "/api/v1/roles?limit=200", "admin")
     rep = next(r for r in roles["items"] if r["code"] == "sales_rep")
     page.goto(f"/settings/roles/{rep['id']}")
+    # The matrix renders before the role arrives: wait for the role (slow on a busy machine).
+    expect(page.locator(".role-title")).to_contain_text("sales_rep", timeout=20_000)
     expect(page.locator("[data-testid=perm-customer-read] input")).to_be_checked()
     shot(page, "settings-roles-desktop")
     assert axe(page, "role editor") == []

@@ -1,4 +1,18 @@
+import type { EditFieldSpec } from '@/components/recordEdit'
+
 export const CONTRACT_STATUSES = ['draft', 'active', 'completed', 'terminated', 'cancelled'] as const
+/** What a PATCH may set (the API refuses `cancelled` there). */
+export const CONTRACT_EDIT_STATUSES = ['draft', 'active', 'completed', 'terminated'] as const
+export const CONTRACT_EDIT_SPECS: readonly EditFieldSpec[] = [
+  { name: 'title', kind: 'text', required: true, wide: true },
+  { name: 'status', kind: 'select', required: true, options: CONTRACT_EDIT_STATUSES },
+  { name: 'amount', kind: 'money' },
+  { name: 'currency', kind: 'text', maxlength: 3 },
+  { name: 'sign_date', kind: 'date' },
+  { name: 'start_date', kind: 'date' },
+  { name: 'end_date', kind: 'date' },
+  { name: 'description', kind: 'textarea' },
+]
 export const CONTRACT_LIST_FIELDS = [
   'number',
   'title',

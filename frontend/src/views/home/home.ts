@@ -1,6 +1,7 @@
 export interface PipelineOpp {
-  stage?: { id?: number; name?: string } | null
+  stage?: { id?: number; name?: string; name_en?: string | null } | null
   stage_id?: number | null
+  pipeline_id?: number | null
   amount?: string | number | null
   currency?: string | null
 }
@@ -14,15 +15,52 @@ export interface StageGroup {
   currency?: string
 }
 
-/** Open opportunities grouped by stage name, counts always, amounts only when the payload has them. */
-export function groupByStage(items: PipelineOpp[], unknownLabel = '—'): StageGroup[] {
-  const groups = new Map<string, StageGroup>()
+/** What the home card needs of `/api/v1/pipelines`: pipelines in their order, each with its stages. */
+export interface PipelineOrder {
+  id: number
+  position?: number | null
+  is_default?: boolean
+  stages: { id: number; name: string; name_en?: string | null; position: number }[]
+}
+
+/**
+ * Rank of every stage id: pipelines by position (the default one first on a tie), then the
+ * stages of each pipeline by their own position — the order the board and the stage bar show.
+ */
+export function stageRanks(pipelines: readonly PipelineOrder[]): Map<number, number> {
+  const ranks = new Map<number, number>()
+  const ordered = [...pipelines].sort(
+    (a, b) => (a.position ?? 0) - (b.position ?? 0) || Number(!!b.is_default) - Number(!!a.is_default) || a.id - b.id,
+  )
+  let n = 0
+  for (const p of ordered) {
+    for (const s of [...p.stages].sort((a, b) => a.position - b.position)) ranks.set(s.id, n++)
+  }
+  return ranks
+}
+
+/**
+ * Open opportunities grouped by stage, counts always, amounts only when the payload has them.
+ * With `pipelines` the groups follow the pipeline's stage order (unknown stages last);
+ * `english` picks a stage's English name where it has one.
+ */
+export function groupByStage(
+  items: PipelineOpp[],
+  unknownLabel = '—',
+  pipelines: readonly PipelineOrder[] = [],
+  english = false,
+): StageGroup[] {
+  const groups = new Map<string, StageGroup & { rank: number }>()
+  const ranks = stageRanks(pipelines)
   for (const o of items) {
-    const name = o.stage?.name || unknownLabel
-    let g = groups.get(name)
+    const id = o.stage?.id ?? o.stage_id ?? null
+    const localName = (english && o.stage?.name_en) || o.stage?.name
+    const name = localName || unknownLabel
+    const key = id !== null ? String(id) : name
+    let g = groups.get(key)
     if (!g) {
-      g = { key: name, name, count: 0 }
-      groups.set(name, g)
+      g = { key, name, count: 0, rank: id !== null && ranks.has(id) ? ranks.get(id)! : Number.MAX_SAFE_INTEGER }
+      groups.set(key, g)
     }
     g.count += 1
     if ('amount' in o && o.amount !== undefined && o.amount !== null && o.amount !== '') {
@@ -33,5 +71,6 @@ export function groupByStage(items: PipelineOpp[], unknownLabel = '—'): StageG
       }
     }
   }
-  return [...groups.values()]
+  // Array.prototype.sort is stable: stages the pipelines do not know keep their arrival order.
+  return [...groups.values()].sort((a, b) => a.rank - b.rank).map(({ rank: _rank, ...g }) => g)
 }

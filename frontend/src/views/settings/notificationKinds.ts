@@ -1,0 +1,20 @@
+/** The notification kinds (server TEMPLATES) in the order the preferences list shows them. */
+export const NOTIFICATION_KINDS = [
+  'approval_requested',
+  'approval_approved',
+  'approval_rejected',
+  'approval_next_step',
+  'weekly_summary',
+  'reminder_no_followup',
+  'reminder_no_followup_copy',
+  'reminder_next_action',
+  'reminder_followup_due',
+  'reminder_task_due',
+  'reminder_contract_expiring',
+  'reminder_payment_due',
+  'pool_warning',
+  'pool_returned',
+  'pool_released',
+  'pool_assigned',
+  'handover_received',
+] as const
