@@ -100,6 +100,7 @@ def test_board_drag_to_next_stage_asks_next_action(page: Any, server: Any) -> No
     target = stages[src_index + 1]
     card = columns.nth(src_index).locator("[data-test=opp-card]").first
     opp_name = card.get_attribute("aria-label")
+    opp_id = card.get_attribute("data-id")  # names are not unique (a customer may have two deals of one name)
     # Drop on the column header: hovering the middle of a long column would scroll the board mid-drag.
     card.drag_to(columns.nth(src_index + 1).locator(".column-head"))
 
@@ -112,12 +113,12 @@ def test_board_drag_to_next_stage_asks_next_action(page: Any, server: Any) -> No
     page.locator("#move-next-due").press("Enter")
     page.locator("[data-test=confirm-move]").click()
     expect(dialog).to_be_hidden()
-    moved = columns.nth(src_index + 1).locator(f"[data-test=opp-card][aria-label='{opp_name}']")
+    moved = columns.nth(src_index + 1).locator(f"[data-test=opp-card][data-id='{opp_id}']")
     expect(moved).to_be_visible()
     expect(moved).to_contain_text(action)
 
-    status, found = server.api("GET", "/api/v1/opportunities?limit=200", "rep_north")
-    opp = next(o for o in found["items"] if o["name"] == opp_name)
+    status, opp = server.api("GET", f"/api/v1/opportunities/{opp_id}", "rep_north")
+    assert opp["name"] == opp_name
     assert opp["stage_id"] == target["id"]
     assert opp["next_action"] == action
     assert opp["next_action_due"].startswith("2030-01-1")
