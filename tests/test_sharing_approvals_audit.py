@@ -4,6 +4,7 @@ chosen-department scopes, and the tamper-evident audit log."""
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, text
 
@@ -49,6 +50,10 @@ def test_access_request_approved_then_lapses(api):
     ok = api.post(f"/approvals/{req['id']}/approve", {"comment": "同意，三天"}, user="manager_north")
     assert ok.status_code == 200 and ok.json()["status"] == "approved"
     assert api.get(f"/customers/{c['id']}", user="rep_east").status_code == 200
+    # the applicant may now see the customer: the notice names it and gives the expiry in their time zone
+    note = api.get("/notifications", user="rep_east", headers={"Accept-Language": "zh-CN"}).json()["items"][0]
+    grant_ends = (clock.now() + timedelta(days=3)).astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
+    assert "跨部门客户" in note["text"] and f"{grant_ends} CST" in note["text"] and "UTC" not in note["text"]
     assert api.get("/contacts", params={"customer_id": c["id"]}, user="rep_east").json()["total"] == 1
     assert api.get(f"/customers/{c['id']}/timeline", user="rep_east").status_code == 200
     assert_error(api.patch(f"/customers/{c['id']}", {"name": "x", "version": 1}, user="rep_east"), 403)  # read grant

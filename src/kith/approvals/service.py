@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from typing import Any
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from kith.access.models import AccessGrant
 from kith.approvals.models import ApprovalAction, ApprovalFlow, ApprovalRequest
 from kith.audit import service as audit
 from kith.auth.models import Department, Role, User, UserRole
+from kith.config import get_settings
 from kith.core import clock
 from kith.core.errors import FieldError, KithError, validation
 
@@ -90,6 +92,19 @@ def _subject_name(session: Session, req: ApprovalRequest) -> str:
     return customer.name if customer else f"#{req.subject_id}"
 
 
+def _local_time(session: Session, user_id: int, at: datetime) -> str:
+    """``at`` as the user reads it: their time zone (the installation's when unset), with its abbreviation."""
+    user = session.get(User, user_id)
+    zone = (user.timezone if user is not None else None) or get_settings().timezone
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        tz = ZoneInfo("UTC")
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=timezone.utc)
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M %Z")
+
+
 def _notify_step(session: Session, req: ApprovalRequest, kind: str) -> None:
     """The approvers of the current step may see the subject: their message names it."""
     from kith.notifications.service import notify
@@ -134,8 +149,11 @@ def decide(session: Session, actor: Actor, req: ApprovalRequest, decision: str, 
             else:
                 req.status, req.decided_at = "approved", now
                 grant = _apply(session, req)
+                # approved: the applicant may now see the customer, so the message names it; the expiry is in
+                # the applicant's own time zone
                 notify(session, [req.applicant_id], "approval_approved",
-                       {"customer_id": req.subject_id, "expires": grant.expires_at.strftime("%Y-%m-%d %H:%M UTC") if grant else ""},
+                       {"customer_id": req.subject_id, "customer": _subject_name(session, req),
+                        "expires": _local_time(session, req.applicant_id, grant.expires_at) if grant else ""},
                        link=f"/customers/{req.subject_id}", entity_type="approval", entity_id=req.id)
     session.add(ApprovalAction(request_id=req.id, step=req.current_step, actor_id=actor.user_id, decision=decision, comment=comment, at=now))
     session.flush()

@@ -12,8 +12,8 @@ from kith.notifications.models import Delivery, Notification, NotificationChanne
 TEMPLATES: dict[str, dict[str, str]] = {
     "approval_requested": {"zh-CN": "{applicant} 申请访问客户“{customer}”（{days} 天），请审批。",
                            "en": "{applicant} asks for access to the customer \"{customer}\" ({days} days); please decide."},
-    "approval_approved": {"zh-CN": "您的访问申请（客户 #{customer_id}）已批准，有效期至 {expires}。",
-                          "en": "Your access request (customer #{customer_id}) was approved until {expires}."},
+    "approval_approved": {"zh-CN": "您对客户“{customer}”的访问申请已批准，有效期至 {expires}。",
+                          "en": "Your access request for the customer \"{customer}\" was approved until {expires}."},
     "approval_rejected": {"zh-CN": "您的访问申请（客户 #{customer_id}）被驳回：{comment}",
                           "en": "Your access request (customer #{customer_id}) was rejected: {comment}"},
     "approval_next_step": {"zh-CN": "{applicant} 的访问申请已进入下一步审批，请处理。",
