@@ -152,6 +152,8 @@ def test_release_claim_cap_cooldown_department_pool_and_masking(api, pool, db, w
     assert api.post(f"/pool/{c['id']}/claim", user="rep_east").status_code == 404
     assert api.get(f"/customers/{c['id']}", user="rep_north").status_code == 404
     assert api.get(f"/customers/{c['id']}", user="manager_north").status_code == 404
+    pooled = api.get(f"/customers/{c['id']}").json()  # the administrator still reads it, flagged as in the pool
+    assert pooled["in_pool"] is True and pooled["pool_entered_at"]
 
     # the former owner waits for the cool-down, told until when
     err = assert_error(api.post(f"/pool/{c['id']}/claim", user="rep_north"), 409, code="pool_cooldown")
@@ -167,6 +169,7 @@ def test_release_claim_cap_cooldown_department_pool_and_masking(api, pool, db, w
     assert r.status_code == 200, r.text
     full = api.get(f"/customers/{c['id']}", user="rep_north_bj").json()
     assert full["phone"] == "+8613812345678" and full["owner_id"] == world.users["rep_north_bj"]
+    assert full["in_pool"] is False and full["pool_entered_at"] is None
     contacts = api.get("/contacts", params={"customer_id": c["id"]}, user="rep_north_bj").json()["items"]
     assert [k["name"] for k in contacts] == ["张总"]  # contacts come along
     assert c["id"] not in pool_ids(api, "rep_north")

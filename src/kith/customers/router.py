@@ -80,6 +80,7 @@ class CustomerResource(Resource):
             "address": obj.address, "phone": obj.phone, "phone_display": display_phone(obj.phone), "email": obj.email,
             "website": obj.website, "description": obj.description, "last_followup_at": obj.last_followup_at,
             "next_followup_at": obj.next_followup_at, "owner_id": obj.owner_id, "department_id": obj.department_id,
+            "in_pool": obj.pool_entered_at is not None, "pool_entered_at": obj.pool_entered_at,
         }
 
     def create(self, session, actor, data, custom, request):

@@ -79,6 +79,9 @@ class CustomerOut(BaseModel):
     owner_id: RefId | None = None
     owner: UserRef | None = None
     department_id: RefId | None = None
+    in_pool: bool = False
+    """True while the customer sits in the public pool (公海); owner_id then names the last owner."""
+    pool_entered_at: datetime | None = None
     tags: list[TagRef] = []
     version: int
     created_at: datetime | None = None
