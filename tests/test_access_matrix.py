@@ -108,6 +108,19 @@ def test_record_visibility_on_every_read_path(api, matrix):
         assert (kid in contacts_listed) == (visible and can_contacts), f"contacts list {where}"
         assert (api.get(f"/contacts/{kid}", user="viewer").status_code == 200) == (visible and can_contacts), f"contact detail {where}"
         assert (fid in followups_listed) == (visible and can_followups), f"follow-ups list {where}"
+    # merge history (GET /merges, /merges/{id}): a merge is visible exactly when its surviving record is
+    merges = {}
+    for rel in RELATIONS:
+        survivor = api.get(f"/customers/{records[rel]['customer']['id']}").json()
+        other = api.post("/customers", {"name": f"并入{rel}{tag}", "owner_id": survivor["owner_id"]}).json()
+        m = api.post(f"/customers/{survivor['id']}/merge", {"other_id": other["id"], "version": survivor["version"]})
+        assert m.status_code == 200, m.text
+        merges[rel] = m.json()["merge_id"]
+    merges_listed = ids_of("/merges")
+    for rel in RELATIONS:
+        visible, where = rel in expected, f"{role}/{rel}"
+        assert (merges[rel] in merges_listed) == visible, f"merge history {where}"
+        assert (api.get(f"/merges/{merges[rel]}", user="viewer").status_code == 200) == visible, f"merge detail {where}"
 
 
 def test_record_write_access(api, matrix, db):

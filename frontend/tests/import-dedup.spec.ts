@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import MappingTable from '@/views/imports/MappingTable.vue'
 import PreviewRows from '@/views/imports/PreviewRows.vue'
 import {
@@ -11,8 +11,9 @@ import {
   type PreviewRow,
   type TargetField,
 } from '@/views/imports/importApi'
-import { defaultChoices, mergeFields } from '@/views/duplicates/dupApi'
-import { mountWith } from './helpers'
+import DuplicatesView from '@/views/duplicates/DuplicatesView.vue'
+import { defaultChoices, mergeFields, mergeState, type MergeInfo } from '@/views/duplicates/dupApi'
+import { mockFetch, mountWith, settle } from './helpers'
 
 const FIELDS: TargetField[] = [
   { field: 'id', label: 'ID', required: false },
@@ -164,5 +165,81 @@ describe('merge choices', () => {
   it('send survivor/other only for differing fields', () => {
     expect(mergeFields(fields, a, b, { name: 'a', phone: 'b', email: 'b', city: 'a' }, 'a')).toEqual({ phone: 'other', email: 'other' })
     expect(mergeFields(fields, a, b, { name: 'b', phone: 'b', email: 'a', city: 'b' }, 'b')).toEqual({ phone: 'survivor', email: 'other' })
+  })
+})
+
+const merge = (over: Partial<MergeInfo>): MergeInfo => ({
+  id: 7,
+  entity_type: 'customer',
+  survivor_id: 10,
+  other_id: 11,
+  survivor_name: '甲公司',
+  other_name: '甲公司（重复）',
+  actor_id: 3,
+  actor_name: '王经理',
+  created_at: '2026-03-01T02:00:00Z',
+  undone_at: null,
+  undone_by_id: null,
+  undone_by_name: null,
+  moved: { contacts: 2 },
+  undoable: true,
+  undo_blocked: null,
+  ...over,
+})
+
+describe('merge history (shared, from GET /merges)', () => {
+  afterEach(() => {
+    document.body.innerHTML = ''
+    localStorage.clear()
+  })
+  it('states: undoable, undone, blocked', () => {
+    expect(mergeState(merge({}))).toBe('undoable')
+    expect(mergeState(merge({ undoable: false, undone_at: '2026-03-02T00:00:00Z' }))).toBe('undone')
+    expect(mergeState(merge({ undoable: false }))).toBe('blocked')
+  })
+  it("lists a colleague's merges from the API, undoes one, explains a blocked one, pages on", { timeout: 30_000 }, async () => {
+    const blocked = merge({
+      id: 6,
+      other_name: '乙公司',
+      undoable: false,
+      undo_blocked: { code: 'merge_undo_blocked', message: '合并后有 1 条相关记录被修改，无法撤销。', count: 1, blocking: [{ table: 'contacts', id: 99 }] },
+    })
+    const { calls } = mockFetch((c) => {
+      const path = c.url.pathname
+      if (path.endsWith('/duplicates')) return [200, { items: [], total: 0 }]
+      if (path.endsWith('/merges') && c.url.searchParams.get('cursor') === 'n1')
+        return [200, { items: [merge({ id: 5, other_name: '丙公司', undoable: false, undone_at: '2026-03-02T00:00:00Z', undone_by_name: '李销售', undo_blocked: { code: 'merge_already_undone', message: '该合并已被撤销。', count: 0, blocking: [] } })], next_cursor: null, total: 3 }]
+      if (path.endsWith('/merges')) return [200, { items: [merge({}), blocked], next_cursor: 'n1', total: 3 }]
+      if (path.endsWith('/merges/7/undo') && c.method === 'POST')
+        return [200, merge({ undoable: false, undone_at: '2026-03-03T00:00:00Z', undone_by_name: '张伟', undo_blocked: { code: 'merge_already_undone', message: '该合并已被撤销。', count: 0, blocking: [] } })]
+      return [404, { error: { code: 'not_found', message: '记录不存在。' }, request_id: 'r' }]
+    })
+    const { wrapper } = await mountWith(DuplicatesView, { me: { permissions: { customer: ['read', 'update', 'delete'] } as never } })
+    await settle()
+    const listCall = calls.find((c) => c.url.pathname.endsWith('/merges'))!
+    expect(listCall.url.searchParams.get('entity_type')).toBe('customer')
+    const rows = () => wrapper.findAll('[data-test=merge-history] li')
+    expect(rows()).toHaveLength(2)
+    expect(rows()[0]!.text()).toContain('已将“甲公司（重复） #11”合并到“甲公司 #10”')
+    expect(rows()[0]!.find('[data-test=merge-by]').text()).toContain('王经理') // done by a colleague, on another browser
+    expect(rows()[1]!.find('[data-test=merge-state]').text()).toBe('无法撤销')
+    expect(rows()[1]!.find('[data-test=undo-6]').exists()).toBe(false)
+    await rows()[1]!.find('[data-test=why-6]').trigger('click')
+    await settle()
+    expect(wrapper.find('[data-test=undo-blocked]').text()).toContain('contacts #99')
+
+    await rows()[0]!.find('[data-test=undo-7]').trigger('click')
+    await settle()
+    expect(calls.some((c) => c.method === 'POST' && c.url.pathname.endsWith('/merges/7/undo'))).toBe(true)
+    expect(rows()[0]!.find('[data-test=merge-state]').text()).toBe('已由张伟撤销')
+    expect(rows()[0]!.find('[data-test=undo-7]').exists()).toBe(false)
+
+    await wrapper.find('[data-test=merge-history-more]').trigger('click')
+    await settle()
+    expect(rows()).toHaveLength(3)
+    expect(rows()[2]!.text()).toContain('已由李销售撤销')
+    expect(wrapper.find('[data-test=merge-history-more]').exists()).toBe(false)
+    expect(Object.keys(localStorage).filter((k) => k.startsWith('kith.merges'))).toEqual([]) // no browser-local notes any more
+    wrapper.unmount()
   })
 })

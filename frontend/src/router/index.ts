@@ -118,7 +118,7 @@ export const routes: RouteRecordRaw[] = [
         path: 'dashboard',
         name: 'dashboard',
         component: () => import('@/views/dashboard/DashboardView.vue'),
-        meta: { title: 'nav.dashboard' },
+        meta: { title: 'nav.dashboard', perm: ['report', 'read'] },
       },
       {
         path: 'settings',

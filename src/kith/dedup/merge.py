@@ -165,29 +165,56 @@ def merge(session: Session, actor: Actor, entity: str, survivor: Any, other: Any
 
 def blocking(session: Session, record: Merge) -> list[dict[str, Any]]:
     """What changed since the merge and so prevents its undo."""
+    return blocking_many(session, [record])[record.id]
+
+
+def blocking_many(session: Session, records: list[Merge]) -> dict[int, list[dict[str, Any]]]:
+    """``blocking()`` for many merges at once (the merge history): one query per entity table for the two records
+    and one per table holding moved rows, whatever the number of merges. {merge id: blockers}."""
     from kith.contacts.models import Contact
     from kith.customers.models import Customer
 
-    model = Customer if record.entity_type == "customer" else Contact
-    out: list[dict[str, Any]] = []
-    data = record.data
-    survivor = session.get(model, record.survivor_id)
-    other = session.get(model, record.other_id)
-    if survivor is None or survivor.version != data["survivor_version"] or survivor.deleted_at is not None:
-        out.append({"table": model.__tablename__, "id": record.survivor_id})
-    if other is None or other.version != data["other_version"] or other.deleted_at is None:
-        out.append({"table": model.__tablename__, "id": record.other_id})
+    models = {"customer": Customer, "contact": Contact}
+    state: dict[str, dict[int, tuple[int, Any]]] = {}
+    for entity, model in models.items():
+        ids = sorted({i for r in records if r.entity_type == entity for i in (r.survivor_id, r.other_id)})
+        got: dict[int, tuple[int, Any]] = {}
+        for start in range(0, len(ids), 500):
+            rows = session.execute(select(model.id, model.version, model.deleted_at).where(model.id.in_(ids[start:start + 500])))
+            got.update({row[0]: (row[1], row[2]) for row in rows})
+        state[entity] = got
     tables = Base.metadata.tables
-    for group in data["moved"]:
-        table = tables[group["table"]]
-        col = table.c[group["column"]]
-        ids = [r["id"] for r in group["rows"]]
-        cols = [table.c.id, col] + ([table.c.version] if _versioned(table) else [])
-        now_rows = {r[0]: r for r in session.execute(select(*cols).where(table.c.id.in_(ids))).all()}
-        for r in group["rows"]:
-            cur = now_rows.get(r["id"])
-            if cur is None or cur[1] != record.survivor_id or (r.get("version") is not None and cur[2] != r["version"]):
-                out.append({"table": group["table"], "id": r["id"]})
+    wanted: dict[tuple[str, str], set[int]] = {}
+    for r in records:
+        for group in r.data["moved"]:
+            wanted.setdefault((group["table"], group["column"]), set()).update(row["id"] for row in group["rows"])
+    current: dict[tuple[str, str], dict[int, Any]] = {}
+    for (name, column), id_set in wanted.items():
+        table = tables[name]
+        cols = [table.c.id, table.c[column]] + ([table.c.version] if _versioned(table) else [])
+        ids = sorted(id_set)
+        found: dict[int, Any] = {}
+        for start in range(0, len(ids), 500):
+            found.update({row[0]: row for row in session.execute(select(*cols).where(table.c.id.in_(ids[start:start + 500])))})
+        current[(name, column)] = found
+    out: dict[int, list[dict[str, Any]]] = {}
+    for r in records:
+        model = models[r.entity_type]
+        data = r.data
+        blockers: list[dict[str, Any]] = []
+        survivor = state[r.entity_type].get(r.survivor_id)
+        other = state[r.entity_type].get(r.other_id)
+        if survivor is None or survivor[0] != data["survivor_version"] or survivor[1] is not None:
+            blockers.append({"table": model.__tablename__, "id": r.survivor_id})
+        if other is None or other[0] != data["other_version"] or other[1] is None:
+            blockers.append({"table": model.__tablename__, "id": r.other_id})
+        for group in data["moved"]:
+            found = current[(group["table"], group["column"])]
+            for row in group["rows"]:
+                cur = found.get(row["id"])
+                if cur is None or cur[1] != r.survivor_id or (row.get("version") is not None and cur[2] != row["version"]):
+                    blockers.append({"table": group["table"], "id": row["id"]})
+        out[r.id] = blockers
     return out
 
 

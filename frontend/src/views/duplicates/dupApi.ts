@@ -1,5 +1,6 @@
-/** The duplicate finder's API (/duplicates, /{kind}s/{id}/merge, /merges/{id}) and its pure helpers. */
+/** The duplicate finder's API (/duplicates, /{kind}s/{id}/merge, /merges) and its pure helpers. */
 import { kithFetch } from '@/api/http'
+import type { Resp } from '@/api/types'
 
 export type DupKind = 'customer' | 'contact'
 /** The fields a merge lets the caller choose (kith.dedup.merge.CUSTOMER_FIELDS / CONTACT_FIELDS). */
@@ -22,26 +23,10 @@ export interface MergeResult {
   fields: string[]
   moved: Record<string, number>
 }
-export interface MergeInfo {
-  id: number
-  entity_type: DupKind
-  survivor_id: number
-  other_id: number
-  created_at: string
-  undone_at: string | null
-  moved: Record<string, number>
-  undoable: boolean
-}
-/** A merge done from this browser (the API has no list of merges; GET /merges/{id} tells whether it can be undone). */
-export interface MergeNote {
-  id: number
-  kind: DupKind
-  survivor_id: number
-  survivor_name: string
-  other_id: number
-  other_name: string
-  at: string
-}
+/** One merge as GET /merges and GET /merges/{id} answer it (who, when, both names, undoable and if not why). */
+export type MergeInfo = Resp<'/api/v1/merges/{merge_id}', 'get'>
+export type MergePage = Resp<'/api/v1/merges', 'get'>
+export type MergeState = 'undoable' | 'undone' | 'blocked'
 
 const url = (p: string) => `${window.location.origin}/api/v1${p}`
 async function json<T>(path: string, init: RequestInit = {}): Promise<T> {
@@ -64,6 +49,13 @@ export function mergeRecords(kind: DupKind, survivorId: number, otherId: number,
   })
 }
 export const getMerge = (id: number) => json<MergeInfo>(`/merges/${id}`)
+/** The shared merge history: merges of records the caller can read (everyone's, not only this browser's), newest first. */
+export function listMerges(kind: DupKind | null, cursor?: string | null, limit = 20) {
+  const qs = new URLSearchParams({ limit: String(limit) })
+  if (kind) qs.set('entity_type', kind)
+  if (cursor) qs.set('cursor', cursor)
+  return json<MergePage>(`/merges?${qs}`)
+}
 export const undoMerge = (id: number) => json<MergeInfo>(`/merges/${id}/undo`, { method: 'POST' })
 
 const empty = (v: unknown) => v === null || v === undefined || v === ''
@@ -93,21 +85,10 @@ export function sameValue(x: unknown, y: unknown): boolean {
   return (empty(x) && empty(y)) || JSON.stringify(x) === JSON.stringify(y)
 }
 
-const NOTES = 'kith.merges'
-export function loadNotes(uid: number): MergeNote[] {
-  try {
-    const v = JSON.parse(localStorage.getItem(`${NOTES}.${uid}`) ?? '[]') as unknown
-    return Array.isArray(v) ? (v as MergeNote[]) : []
-  } catch {
-    return []
-  }
+export function mergeState(m: Pick<MergeInfo, 'undone_at' | 'undoable'>): MergeState {
+  return m.undone_at ? 'undone' : m.undoable ? 'undoable' : 'blocked'
 }
-export function addNote(uid: number, n: MergeNote): MergeNote[] {
-  const list = [n, ...loadNotes(uid).filter((x) => x.id !== n.id)].slice(0, 30)
-  try {
-    localStorage.setItem(`${NOTES}.${uid}`, JSON.stringify(list))
-  } catch {
-    /* private mode */
-  }
-  return list
+/** Put a refreshed merge (after an undo, or its 409) in place in the history list. */
+export function replaceMerge(list: MergeInfo[], m: MergeInfo): MergeInfo[] {
+  return list.map((x) => (x.id === m.id ? m : x))
 }
