@@ -5,6 +5,7 @@
     .venv/bin/python -m bench.bigdata --generate-only
     .venv/bin/python -m bench.bigdata --regenerate     # rebuild even when a database of the right size exists
     .venv/bin/python -m bench.bigdata --customers 20000 --events 100000 --database-url ...kith_big_small
+    .venv/bin/python -m bench.bigdata --repeat 5 --period last-month   # a full calendar month, whatever the date
 
 Database: KITH_BIG_PG_URL, default postgresql+psycopg://postgres@127.0.0.1:5432/kith_big. It is reused
 when it already holds `--customers` customers and at least `--events` events (the schema is migrated
@@ -15,7 +16,9 @@ bench/generate.py (build_org: ~55 owners in a department tree, users bench_admin
 bench_rep, password bench-pass-2026); rows are generated in this process and streamed with COPY
 (psycopg `cursor.copy`, write_row) with the big tables' ix_* indexes dropped during the load and
 recreated afterwards; then kith.activities.events.backfill_links, the report rollup
-(kith.reports.rollup.rebuild: COPY bypasses its flush listener), sequences, VACUUM ANALYZE.
+(kith.reports.rollup.rebuild: COPY bypasses its flush listener), sequences, VACUUM ANALYZE. The funnel's
+pre-aggregates (stage-history `left_at` and `deal_*` scope copy, opportunities `reached_position`; ADR 0017
+part 3) are computed by the loader, as the ORM listener would; the stage-day rollup is rebuilt after the load.
 search_text is the plain name and search_grams NULL (this benchmark does not measure search;
 bench/generate.py does).
 
@@ -120,7 +123,7 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
         org = build_org(session, rng)
         stages = list(session.scalars(select(Stage).order_by(Stage.pipeline_id, Stage.position)))
         stages = [s for s in stages if s.pipeline_id == stages[0].pipeline_id]
-        stage_info = [(s.id, s.pipeline_id, s.kind, s.name) for s in stages]
+        stage_info = [(s.id, s.pipeline_id, s.kind, s.name, s.position) for s in stages]
         owners = [(u.id, u.department_id, org["paths"][u.department_id], cities) for u, cities in org["owners"]]
         heavy_owner = next(o for o in owners if o[0] == next(u.id for u, _c in org["owners"] if u.username == "bench_rep"))
         names = {t: {r[0] for r in session.execute(text(
@@ -215,19 +218,23 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
                 stimes = [st0, *steps]
                 is_open = tgt[2] == "open"
                 amount = Decimal(rng.randint(2, 300) * 5000)
+                # the funnel's pre-aggregates (ADR 0017 part 3), kept on write by the ORM listener: computed here
+                reached = max((st[4] for st in path_st if st[2] != "lost"), default=None)
                 ops.append({"id": opid, "customer_id": cid, "name": f"{name}项目", "amount": amount, "currency": "CNY",
                             "expected_close_date": (now + timedelta(days=rng.randint(-30, 240))).date() if is_open else stimes[-1].date(),
                             "pipeline_id": tgt[1], "stage_id": tgt[0], "stage_changed_at": stimes[-1], "status": tgt[2],
                             "next_action": None, "next_action_due": None, "lost_reason": "价格" if tgt[2] == "lost" else None,
-                            "closed_at": None if is_open else stimes[-1], "custom": "{}", **own,
+                            "closed_at": None if is_open else stimes[-1], "custom": "{}", "reached_position": reached, **own,
                             "created_at": st0, "updated_at": stimes[-1], "search_text": f"{name}项目", "search_grams": None})
                 evs.append((st0, "opportunity.created", "opportunity", opid, cid, None, opid, oid_, "opp",
                             json.dumps({"amount": f"{amount:.2f}"})))
                 prev = None
-                for st, when in zip(path_st, stimes):
+                for k, (st, when) in enumerate(zip(path_st, stimes)):
                     hist.append({"id": nid("opportunity_stage_history"), "opportunity_id": opid,
                                  "from_stage_id": prev[0] if prev else None, "to_stage_id": st[0], "changed_at": when,
-                                 "changed_by_id": oid_, "next_action": None})
+                                 "changed_by_id": oid_, "next_action": None,
+                                 "left_at": stimes[k + 1] if k + 1 < len(stimes) else None,
+                                 "deal_owner_id": oid_, "deal_department_path": path, "deal_deleted_at": None})
                     if prev is not None:
                         evs.append((when, "opportunity.stage_changed", "opportunity", opid, cid, None, opid, oid_, "stage",
                                     json.dumps({"changes": {"stage": [prev[3], st[3]]}, "status": st[2]}, ensure_ascii=False)))
@@ -300,6 +307,9 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
         from kith.reports.rollup import rebuild
 
         rebuild(session.connection())
+        from kith.reports import stage_days
+
+        stage_days.rebuild(session.connection())
         session.commit()
         for table in TABLES:
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"))
@@ -325,6 +335,20 @@ def percentile(values: list[float], p: float) -> float:
         return 0.0
     k = min(len(s) - 1, max(0, round(p / 100 * (len(s) - 1))))
     return s[k]
+
+
+def period_params(period: str) -> dict[str, str]:
+    """The reports' query parameters; last-month = the previous calendar month (Asia/Shanghai) as a custom period."""
+    if period != "last-month":
+        return {"period": period}
+    from datetime import date as _date
+    from zoneinfo import ZoneInfo
+
+    from kith.core import clock
+
+    first = clock.now().astimezone(ZoneInfo("Asia/Shanghai")).date().replace(day=1)
+    prev_last = first - timedelta(days=1)
+    return {"period": "custom", "from": _date(prev_last.year, prev_last.month, 1).isoformat(), "to": prev_last.isoformat()}
 
 
 def prepare(url: str) -> None:
@@ -366,7 +390,8 @@ def measure(url: str, repeat: int = 20, users: tuple[str, ...] = ("bench_manager
                 r.raise_for_status()
                 token = r.json()["access_token"]
                 h = {"Authorization": f"Bearer {token}"}
-                scenarios = [(f"report {name}", f"/api/v1/reports/{name}", {**REPORT_PARAMS, "period": period}) for name in REPORTS]
+                scenarios = [(f"report {name}", f"/api/v1/reports/{name}", {**REPORT_PARAMS, **period_params(period)})
+                             for name in REPORTS]
                 scenarios.append(("timeline first page (10,000 events)", "/api/v1/customers/1/timeline", {"limit": 20}))
                 for label, path, params in scenarios:
                     times: list[float] = []
@@ -407,7 +432,7 @@ def measure_direct(url: str, repeat: int = 20, users: tuple[str, ...] = ("bench_
         for user in users:
             u = session.scalar(select(User).where(User.username == user))
             actor = load_actor(session, u)
-            calls = [(f"report {n}", (lambda n=n: run(session, actor, n, {"period": period}, use_cache=False))) for n in REPORTS]
+            calls = [(f"report {n}", (lambda n=n: run(session, actor, n, period_params(period), use_cache=False))) for n in REPORTS]
             calls.append(("timeline first page (10,000 events)",
                           lambda: timeline(session, actor, 1, limit=20, cursor=None, type_prefix=None)))
             for label, fn in calls:
@@ -435,7 +460,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--generate-only", action="store_true")
     ap.add_argument("--repeat", type=int, default=20, help="timed requests per scenario and user")
     ap.add_argument("--direct", action="store_true", help="call the service functions without HTTP/ASGI")
-    ap.add_argument("--period", default="month", choices=["week", "month", "quarter", "year"], help="the reports' period")
+    ap.add_argument("--period", default="month", choices=["week", "month", "quarter", "year", "last-month"],
+                    help="the reports' period; last-month = the previous calendar month as a custom period (a full month "
+                         "whatever today's date: `month` shrinks to a few days at the start of a month)")
     args = ap.parse_args(argv)
     if make_url(args.database_url).get_backend_name() != "postgresql":
         raise SystemExit("the big-data benchmark runs on PostgreSQL")
@@ -458,7 +485,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         results = measure(args.database_url, repeat=args.repeat, period=args.period)
     out = {"database_url": args.database_url, "customers": args.customers, "events": args.events, "generation": gen,
-           "period": args.period, "mode": "direct" if args.direct else "asgi in-process",
+           "period": args.period, "period_params": period_params(args.period), "mode": "direct" if args.direct else "asgi in-process",
            "cpus": os.cpu_count(), "uptime": load_avg, "at": datetime.now().isoformat(timespec="seconds"), "results": results}
     res_dir = ROOT / "bench" / "results"
     res_dir.mkdir(parents=True, exist_ok=True)

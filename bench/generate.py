@@ -376,6 +376,8 @@ class Loader:
                     "next_action_due": now + timedelta(days=rng.randint(-3, 21)) if is_open else None,
                     "lost_reason": "价格高于竞品" if target.kind == "lost" else None,
                     "closed_at": None if is_open else stimes[-1], "custom": {},
+                    # the funnel's pre-aggregate (ADR 0017 part 3), kept by the ORM listener; computed by this loader
+                    "reached_position": max((s.position for s in path_stages if s.kind != "lost"), default=None),
                     "owner_id": owner.id, "department_id": dept_id, "department_path": path, "created_by_id": owner.id,
                     "deleted_at": None, "deleted_by_id": None, "version": 1, "created_at": t0, "updated_at": stimes[-1],
                     **search("opportunities", oid, name=oname, next_action=action),
@@ -383,10 +385,12 @@ class Loader:
                 ev(t0, "opportunity.created", "opportunity", oid, cid, owner.id, oname,
                    {"name": oname, "amount": f"{amount:.2f}", "stage": path_stages[0].name})
                 prev = None
-                for st, when in zip(path_stages, stimes):
+                for k, (st, when) in enumerate(zip(path_stages, stimes)):
                     history.append({"id": self.next_id("opportunity_stage_history"), "opportunity_id": oid,
                                     "from_stage_id": prev.id if prev else None, "to_stage_id": st.id, "changed_at": when,
-                                    "changed_by_id": owner.id, "next_action": action})
+                                    "changed_by_id": owner.id, "next_action": action,
+                                    "left_at": stimes[k + 1] if k + 1 < len(stimes) else None,
+                                    "deal_owner_id": owner.id, "deal_department_path": path, "deal_deleted_at": None})
                     if prev is not None:
                         ev(when, "opportunity.stage_changed", "opportunity", oid, cid, owner.id, oname,
                            {"changes": {"stage": [prev.name, st.name]}, "status": st.kind})
@@ -474,6 +478,12 @@ def generate(url: str, customers: int, seed: int = 42, chunk: int = 2000, worker
         t_idx = time.perf_counter()
         recreate_indexes(session, ddl)
         fix_sequences(session)
+        # Core inserts bypass the flush listeners that keep the report rollups exact (ADR 0017): recount
+        from kith.reports import rollup, stage_days
+
+        rollup.rebuild(session.connection())
+        stage_days.rebuild(session.connection())
+        session.commit()
         log(f"indexes rebuilt in {time.perf_counter() - t_idx:.1f}s")
     # ANALYZE outside a transaction (PostgreSQL VACUUM needs autocommit)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:

@@ -5,6 +5,7 @@ the weekly summary."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -406,3 +407,134 @@ def test_weekly_summary_to_managers(api, data, db):
     inbox = api.get("/notifications", user="manager_north")
     if inbox.status_code == 200:
         assert "上周" in inbox.text
+
+
+def test_funnel_pre_aggregates_equal_the_live_definition(api, data, db):
+    """left_at and the deal's scope copy (StageHistory), reached_position (Opportunity) are kept on write
+    (ADR 0017 part 3): after stage moves (forward, back, ties at one instant), won, lost and reopened, delete
+    and restore, a customer transfer, a department move and a reordering of the pipeline's stages, the
+    columns and the per-day sums (report_stage_days) equal their definitions and recounts, and the funnel's
+    reached and days in stage equal the live computation
+    from the history (a window function joined to the deals), for four scopes and four periods."""
+    from kith.access import load_actor
+    from kith.auth.models import User
+    from kith.opportunities.models import Opportunity, Stage, StageHistory
+    from kith.reports import service as rs
+    from kith.reports import stage_days
+
+    s, c, u = data["s"], data["c"], data["u"]
+    due = "2026-12-20T10:00:00+08:00"
+
+    def at(when: datetime) -> None:  # tokens are issued at the frozen time: new ones for each instant
+        clock.freeze(when)
+        for name in ("admin", "rep_north", "rep_east"):
+            api.forget(name)
+
+    def move(oid: int, key: str, user: str = "admin", **kw: Any) -> None:
+        body = {"stage_id": s[key], "next_action": "回访", "next_action_due": due, **kw}
+        r = api.post(f"/opportunities/{oid}/stage", body, user=user)
+        assert r.status_code == 200, r.text
+
+    def check() -> None:
+        at(NOW)
+        db.expire_all()
+        hist = list(db.scalars(select(StageHistory).order_by(StageHistory.opportunity_id, StageHistory.changed_at, StageHistory.id)))
+        stages = {st.id: st for st in db.scalars(select(Stage))}
+        deals = {o.id: o for o in db.scalars(select(Opportunity))}
+        for a, b in zip(hist, [*hist[1:], None]):
+            assert a.left_at == (b.changed_at if b is not None and b.opportunity_id == a.opportunity_id else None), a.id
+            o = deals[a.opportunity_id]
+            assert (a.deal_owner_id, a.deal_department_path, a.deal_deleted_at) == (o.owner_id, o.department_path, o.deleted_at), a.id
+        # the per-day sums equal a recount of the live deals' entries
+        kept = {(r.day, r.stage_id, r.owner_id, r.department_path): [r.n, r.n_open, r.closed_us, r.open_start_us]
+                for r in db.scalars(select(stage_days.StageDayCount))}
+        expect: dict[Any, list[int]] = {}
+        for h in hist:
+            if deals[h.opportunity_id].deleted_at is None:
+                stage_days._add(expect, (stage_days._day(h.changed_at), h.to_stage_id, h.deal_owner_id, h.deal_department_path),
+                                h.changed_at, h.left_at)
+        assert kept == expect
+        for o in deals.values():
+            pos = [stages[h.to_stage_id].position for h in hist if h.opportunity_id == o.id
+                   and stages[h.to_stage_id].kind != "lost" and stages[h.to_stage_id].pipeline_id == o.pipeline_id]
+            assert o.reached_position == (max(pos) if pos else None), o.id
+        berlin = dataclasses.replace(load_actor(db, db.get(User, u["manager_north"])), timezone="Europe/Berlin")
+        for user in ("admin", "manager_north", "rep_north", "manager_east", berlin):
+            # Europe/Berlin: other day boundaries than the rollup's, so the per-entry query answers
+            actor = user if not isinstance(user, str) else load_actor(db, db.get(User, u[user]))
+            for period in ("week", "month", "quarter", "year"):
+                fast = rs.run(db, actor, "funnel", {"period": period}, use_cache=False)["data"]
+                ctx = rs.resolve(db, actor, {"period": period})
+                st = rs._stages(ctx)
+                reached, days = rs._reached_live(ctx, st), rs._avg_days_live(ctx, st)
+                via_rollup = rs._avg_days_rollup(ctx, [x.id for x in st if x.kind == "open"])
+                assert (via_rollup is None) == (actor is berlin)  # which path answered
+                pos = {x.id: x.position for x in st}
+                for item in fast["stages"]:
+                    if item["kind"] != "lost":
+                        assert item["reached"] == sum(n for p, n in reached.items() if p >= pos[item["stage_id"]]), (user, period)
+                    if item["kind"] == "open":
+                        assert item["avg_days_in_stage"] == days.get(item["stage_id"]), (user, period, item)
+                db.rollback()
+
+    check()  # the hand-built set (history written directly through the ORM)
+    at(L(11, 13))
+    o6 = api.opportunity(c[1], user="rep_north")["id"]
+    o7 = api.opportunity(c[1], user="rep_north")["id"]
+    at(L(11, 14, 9))
+    move(o6, "s1", "rep_north")
+    move(o7, "won", "rep_north")
+    at(L(11, 15, 16))
+    move(o6, "s3", "rep_north")
+    o8 = api.opportunity(c[4], user="rep_east")["id"]
+    at(L(11, 16, 11))
+    move(o6, "s1", "rep_north")  # back: reached stays s3
+    move(o8, "lost", "rep_east", lost_reason="价格")
+    o9 = api.opportunity(c[4], user="rep_east")["id"]  # three entries at one instant: ordered by id
+    move(o9, "s1", "rep_east")
+    move(o9, "s2", "rep_east")
+    check()
+    at(L(11, 17, 8))
+    move(o8, "s2", "rep_east")  # lost, reopened
+    move(data["o"][1], "lost", lost_reason="预算取消")
+    check()
+    assert api.delete(f"/opportunities/{o6}").status_code == 204
+    check()
+    assert api.post(f"/opportunities/{o6}/restore").status_code == 200
+    check()
+    # the customer's transfer moves its open deals (o4, o8, o9) to the new owner
+    r = api.post("/customers/bulk", {"ids": [c[4]], "action": "transfer", "owner_id": u["rep_north"]})
+    assert r.status_code == 200 and r.json()["changed"] == [c[4]], r.text
+    check()
+    # a department move rewrites the paths with one bulk UPDATE per table: north_bj's deals now in the east's scope
+    w = api.world.depts
+    r = api.patch(f"/departments/{w['north_bj']}", {"parent_id": w["east"],
+                                                     "version": api.get(f"/departments/{w['north_bj']}").json()["version"]})
+    assert r.status_code == 200, r.text
+    check()
+    # reordering (and re-kinding) the stages changes every deal's highest position
+    pid = db.get(Stage, s["s0"]).pipeline_id
+    pipe = api.get(f"/pipelines/{pid}").json()
+    order = {x["id"]: x for x in pipe["stages"]}
+    new = [order[s[k]] for k in ("s0", "s2", "s1", "s3", "won", "lost")]
+    body = {"stages": [{"id": x["id"], "name": x["name"], "probability": x["probability"], "kind": x["kind"]} for x in new]}
+    r = api.patch(f"/pipelines/{pid}", body, headers={"If-Match": f'"{pipe["version"]}"'})
+    assert r.status_code == 200, r.text
+    check()
+    by = {x["stage_id"]: x for x in rs.run(db, load_actor(db, db.get(User, u["admin"])), "funnel", {"period": "month"},
+                                              use_cache=False)["data"]["stages"]}
+    # o1 s0 s1 s2 → s1 (now 2nd); o2, o7 won; o3, o4 s0; o6 s0 s1 s3 s1 → s3; o8 s0 lost s2 → s2; o9 s0 s1 s2 → s1
+    assert [by[s[k]]["reached"] for k in ("s0", "s2", "s1", "s3", "won")] == [8, 6, 5, 3, 2]
+
+
+def test_contracts_payments_of_deleted_contracts_are_left_out_for_every_scope(api, data):
+    """The whole-company scope sums the payment ranges without the contracts join and subtracts the deleted
+    contracts' rows (ADR 0017 part 3): the same figures as the joined query the managers get."""
+    r = api.delete(f"/contracts/{data['k'][0]}")
+    assert r.status_code == 204, r.text
+    d = rep(api, "contracts_payments")
+    assert (d["contracts"], d["payments"], d["received_amount"], d["planned"], d["planned_amount"]) == (0, 1, "30000.00", 1, "30000.00")
+    parts = [rep(api, "contracts_payments", user=u) for u in ("manager_north", "manager_east")]
+    for k in ("payments", "planned"):
+        assert d[k] == sum(x[k] for x in parts)
+    assert d["received_amount"] == parts[1]["received_amount"] and parts[0]["received_amount"] == "0.00"

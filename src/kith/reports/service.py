@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import True_
 
 from kith.access import Actor, can, readable
 from kith.access.gate import hidden_fields
@@ -394,6 +395,16 @@ def _stages(ctx: Ctx) -> list[Stage]:
     return list(s.scalars(select(Stage).where(Stage.pipeline_id == pid).order_by(Stage.position, Stage.id)))
 
 
+class HistoryDealView:
+    """What `kith.access.readable` and `scoped` need of a deal, mapped onto its stage-history entries' copy of the
+    deal's scope (ADR 0017 part 3): `id` is the deal's id (shares name deals), `deleted_at` the deal's."""
+
+    id = StageHistory.opportunity_id
+    owner_id = StageHistory.deal_owner_id
+    department_path = StageHistory.deal_department_path
+    deleted_at = StageHistory.deal_deleted_at
+
+
 def r_funnel(ctx: Ctx) -> dict[str, Any]:
     """Per stage: deals now in it (open stages) or closed into it in the period (won/lost), the cohort of
     deals created in the period that reached it, conversion to the next stage and average days in it."""
@@ -413,25 +424,25 @@ def r_funnel(ctx: Ctx) -> dict[str, Any]:
             acc[1] += r[1]
             if show and r[2] is not None:
                 acc[2] = r[2] if acc[2] is None else acc[2] + r[2]
-    # cohort: created in the period; how far each got (the highest non-lost stage it entered)
+    # cohort: created in the period; how far each got (the highest non-lost stage it entered) — kept per
+    # deal on write as Opportunity.reached_position (ADR 0017 part 3; the definition: _reached_live)
     pos = {st.id: st.position for st in stages}
-    reach = (select(StageHistory.opportunity_id, func.max(Stage.position).label("p"))
-             .join(Stage, Stage.id == StageHistory.to_stage_id)
-             .join(O, O.id == StageHistory.opportunity_id)
-             .where(*base, Stage.kind != "lost", Stage.pipeline_id == stages[0].pipeline_id if stages else True,
-                    _between(O.created_at, ctx.start, ctx.end))
-             .group_by(StageHistory.opportunity_id)).subquery()
-    reached_at = dict(s.execute(select(reach.c.p, func.count()).group_by(reach.c.p)).all())
-    # days in stage: each entry (in the period) until the next change of the same deal, or now
-    nxt = func.lead(StageHistory.changed_at).over(partition_by=StageHistory.opportunity_id,
-                                                 order_by=(StageHistory.changed_at, StageHistory.id))
-    h = (select(StageHistory.to_stage_id.label("sid"), StageHistory.changed_at.label("at"), nxt.label("next_at"))
-         .join(O, O.id == StageHistory.opportunity_id)
-         # an entry's next change is later than the entry: rows before the period cannot be needed
-         .where(*base, StageHistory.to_stage_id.in_(ids), StageHistory.changed_at >= ctx.start)).subquery()
-    dur = _seconds(s, h.c.at, func.coalesce(h.c.next_at, _now_lit(ctx)))
-    avg_days = {sid: (round(float(v) / 86400.0, 2) if v is not None else None) for sid, v in s.execute(
-        select(h.c.sid, func.avg(dur)).where(_between(h.c.at, ctx.start, ctx.end)).group_by(h.c.sid)).all()}
+    pid = stages[0].pipeline_id if stages else None
+    reached_at = dict(s.execute(select(O.reached_position, func.count()).where(
+        *base, O.pipeline_id == pid, O.reached_position.is_not(None), _between(O.created_at, ctx.start, ctx.end))
+        .group_by(O.reached_position)).all())
+    # days in stage (shown for open stages): each entry of the period until it was left (StageHistory.left_at,
+    # kept on write) or now; the definition, with a window function: _avg_days_live
+    open_ids = [st.id for st in stages if st.kind == "open"]
+    avg_days = _avg_days_rollup(ctx, open_ids)
+    if avg_days is None:
+        # per entry, the deal's scope read from the entry's copy of it (no join: an index-only range scan on PostgreSQL)
+        H = StageHistory
+        dur = _seconds(s, H.changed_at, func.coalesce(H.left_at, _now_lit(ctx)))
+        avg_days = {sid: (round(float(v) / 86400.0, 2) if v is not None else None) for sid, v in s.execute(
+            select(H.to_stage_id, func.avg(dur)).where(
+                *scoped(ctx, HistoryDealView, "opportunity"), H.to_stage_id.in_(open_ids),
+                _between(H.changed_at, ctx.start, ctx.end)).group_by(H.to_stage_id)).all()}
     out_stages = []
     non_lost = [st for st in stages if st.kind != "lost"]
     for st in stages:
@@ -448,6 +459,65 @@ def r_funnel(ctx: Ctx) -> dict[str, Any]:
     for a, b in zip(non_lost, non_lost[1:]):
         by_id[a.id]["conversion_to_next"] = _ratio(by_id[b.id]["reached"], by_id[a.id]["reached"])
     return {"stages": out_stages, "cohort": by_id[non_lost[0].id]["reached"] if non_lost else 0}
+
+
+def _avg_days_rollup(ctx: Ctx, open_ids: list[int]) -> dict[int, float | None] | None:
+    """Average days in stage from the per-day sums (kith.reports.stage_days), or None when they cannot answer
+    exactly: the viewer's day boundaries are not the rollup's (another time zone) or the scope names deals."""
+    from fractions import Fraction
+
+    from kith.reports.stage_days import ROLLUP_TZ, StageDayCount, StageDayView, now_us
+
+    if (ctx.actor.timezone or "Asia/Shanghai") != ROLLUP_TZ:
+        return None
+    R = StageDayCount
+    try:
+        conds = [readable(ctx.actor, StageDayView, "opportunity")]
+    except AttributeError:
+        return None
+    if ctx.department_path:
+        conds.append(R.department_path.startswith(ctx.department_path, autoescape=True))
+    if ctx.owner_id is not None:
+        conds.append(R.owner_id == ctx.owner_id)
+    now = now_us(ctx.now)
+    out: dict[int, float | None] = {}
+    for sid, n, n_open, closed, open_start in ctx.session.execute(
+            select(R.stage_id, func.sum(R.n), func.sum(R.n_open), func.sum(R.closed_us), func.sum(R.open_start_us))
+            .where(*conds, R.stage_id.in_(open_ids), R.day >= ctx.d_start, R.day < ctx.d_end).group_by(R.stage_id)).all():
+        if n:
+            secs = Fraction(int(closed) + int(n_open) * now - int(open_start), int(n) * 1_000_000)
+            out[sid] = round(float(secs) / 86400.0, 2)
+    return out
+
+
+def _reached_live(ctx: Ctx, stages: list[Stage]) -> dict[int, int]:
+    """{highest non-lost position reached: deals} for the cohort (deals created in the period), from the
+    stage history — the definition; `r_funnel` reads the pre-aggregate `Opportunity.reached_position`."""
+    s, O = ctx.session, Opportunity
+    reach = (select(StageHistory.opportunity_id, func.max(Stage.position).label("p"))
+             .join(Stage, Stage.id == StageHistory.to_stage_id)
+             .join(O, O.id == StageHistory.opportunity_id)
+             .where(*scoped(ctx, O, "opportunity"), Stage.kind != "lost",
+                    Stage.pipeline_id == stages[0].pipeline_id if stages else True,
+                    _between(O.created_at, ctx.start, ctx.end))
+             .group_by(StageHistory.opportunity_id)).subquery()
+    return {p: n for p, n in s.execute(select(reach.c.p, func.count()).group_by(reach.c.p)).all() if p is not None}
+
+
+def _avg_days_live(ctx: Ctx, stages: list[Stage]) -> dict[int, float | None]:
+    """{stage: average days in it} of the entries in the period, each until the deal's next change (or
+    now), with the next change found by a window over the history — the definition; `r_funnel` reads
+    the pre-aggregate `StageHistory.left_at`."""
+    s, O = ctx.session, Opportunity
+    ids = [st.id for st in stages]
+    nxt = func.lead(StageHistory.changed_at).over(partition_by=StageHistory.opportunity_id,
+                                                 order_by=(StageHistory.changed_at, StageHistory.id))
+    h = (select(StageHistory.to_stage_id.label("sid"), StageHistory.changed_at.label("at"), nxt.label("next_at"))
+         .join(O, O.id == StageHistory.opportunity_id)
+         .where(*scoped(ctx, O, "opportunity"), StageHistory.to_stage_id.in_(ids), StageHistory.changed_at >= ctx.start)).subquery()
+    dur = _seconds(s, h.c.at, func.coalesce(h.c.next_at, _now_lit(ctx)))
+    return {sid: (round(float(v) / 86400.0, 2) if v is not None else None) for sid, v in s.execute(
+        select(h.c.sid, func.avg(dur)).where(_between(h.c.at, ctx.start, ctx.end)).group_by(h.c.sid)).all()}
 
 
 def r_win_rate(ctx: Ctx) -> dict[str, Any]:
@@ -577,9 +647,18 @@ def r_contracts_payments(ctx: Ctx) -> dict[str, Any]:
         flag = case((u.c.d >= m, 1), else_=0)
         cols = [u.c.kind, flag, func.count()] + ([func.sum(u.c.amount)] if show_p else [])
         pfig = {"payments": {0: zero(), 1: zero()}, "planned": {0: zero(), 1: zero()}}
-        for r in s.execute(select(*cols).select_from(u).join(K, K.id == u.c.cid).where(*kbase)
-                           .group_by(u.c.kind, flag)).all():
-            add(pfig["planned" if int(r[0]) else "payments"][int(r[1])], r[2], r[3] if show_p else None)
+        if isinstance(readable(ctx.actor, K, "contract"), True_) and not ctx.department_path and ctx.owner_id is None:
+            # every contract is in scope: all rows of the range (no join) minus those of deleted contracts (few,
+            # by index) — the same sums without hashing the contracts table
+            parts = [(1, select(*cols).select_from(u)),
+                     (-1, select(*cols).select_from(u).join(K, K.id == u.c.cid).where(K.deleted_at.is_not(None)))]
+        else:
+            parts = [(1, select(*cols).select_from(u).join(K, K.id == u.c.cid).where(*kbase))]
+        for sign, q in parts:
+            for r in s.execute(q.group_by(u.c.kind, flag)).all():
+                amount = r[3] if show_p else None
+                add(pfig["planned" if int(r[0]) else "payments"][int(r[1])], sign * r[2],
+                    -amount if sign < 0 and amount is not None else amount)
 
     def figures(cur: int) -> dict[str, Any]:
         f: dict[str, Any] = {"contracts": kfig[cur]["n"]}
