@@ -201,6 +201,9 @@ def run_import(url: str, file: Path, data_dir: Path) -> dict:
         result = {"status": batch.status, "counts": batch.counts, "analysis": counts, "upload_s": round(t_upload, 1),
                   "analyse_s": round(t_analyse, 1), "elapsed_s": round(elapsed, 1), "backup": batch.backup_path,
                   "cpu_s": round(time.process_time(), 1),
+                  "cpu_children_s": round(sum(resource.getrusage(resource.RUSAGE_CHILDREN)[:2]), 1),
+                  "phases_s": {"upload": round(t_upload, 1), "analyse": round(t_analyse - t_upload, 1),
+                               "run": round(elapsed - t_analyse, 1)},
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                   "load_average": [round(x, 1) for x in os.getloadavg()]}
     engine.dispose()

@@ -173,3 +173,27 @@ def test_matcher_contract_match_and_pairs():
     assert [c.b for c in found] == [3] and found[0].matched["phones"] == 1.0  # pinyin carries the name
     assert m.match({"name": "完全无关"}) == []
     random.seed(0)
+
+
+def test_company_name_prefilter_keeps_every_name_that_can_still_match():
+    """Gram-block candidates are cut to the names that can still reach the threshold (ADR 0020): long names one
+    character apart, Latin names with a typo, a Latin name inside a Chinese one, and candidates that
+    share a switchboard too common to block on all still match; short Chinese names only match themselves."""
+    from kith.dedup.engine import Matcher
+
+    m = Matcher("customer")
+    m.add("long", {"name": "中国建筑第八工程局华东分公司南京第三项目部有限公司", "city": "南京"})
+    m.add("latin", {"name": "Acme Widgets Trading Co., Ltd.", "city": "上海"})
+    m.add("mixed", {"name": "Acme", "city": "上海"})
+    m.add("short", {"name": "华信达科技有限公司", "city": "北京"})
+    for i in range(500):  # a shared switchboard: its block is too large to use
+        m.add(f"sw{i}", {"name": f"总机共用第{i}号单位", "phone": "020-88888888", "city": "广州"})
+    m.add("board", {"name": "广州珠江啤酒集团销售有限公司", "phone": "020-88888888"})
+
+    assert [c.b for c in m.match({"name": "中国建筑第八工程局华东分公司南京第三项目部有限公司", "city": "南京"})] == ["long"]
+    assert [c.b for c in m.match({"name": "中国建筑第八工程局华东分公司南京第叁项目部有限公司", "city": "南京"})] == ["long"]
+    assert [c.b for c in m.match({"name": "ACME Widgets Tradeing", "city": "上海"})] == ["latin"]
+    assert [c.b for c in m.match({"name": "华信达科技", "city": "北京"})] == ["short"]
+    assert m.match({"name": "华信远科技", "city": "北京"}) == []  # one character apart, nothing else: not the same
+    found = m.match({"name": "广州珠江啤酒集团销售部", "phone": "020 8888 8888"})
+    assert found and found[0].b == "board" and found[0].matched["phones"] == 1.0

@@ -394,3 +394,90 @@ def test_other_kinds_opportunities_and_followups(api):
     fu = api.get("/followups", params={"customer_id": c["id"]}).json()["items"]
     assert [(f["type"], f["content"], f["contact_id"] is not None) for f in fu] == [("visit", "现场看了产线", True)]
     _ = datetime
+
+
+def test_imported_followups_move_customer_followup_times_like_the_api_and_rollback_restores_them(api):
+    """Follow-ups imported move the customer's last / next follow-up times as follow-ups created through the API do
+    (taken in time order, whatever the file order); rollback puts the earlier times back, except where they moved since."""
+    tea = api.customer(name="杭州西湖龙井茶业有限公司")
+    port = api.customer(name="宁波港口物流有限公司")
+    twin = api.customer(name="宁波港口物流对照组有限公司")
+    quiet = api.customer(name="合肥科学岛仪器有限公司")
+
+    def followup(customer_id, type_, occurred, nxt=None):
+        body = {"customer_id": customer_id, "type": type_, "content": "记录", "occurred_at": occurred,
+                **({"next_followup_at": nxt} if nxt else {})}
+        assert api.post("/followups", body).status_code == 201
+
+    def times(c):
+        got = api.get(f"/customers/{c['id']}").json()
+        return got["last_followup_at"], got["next_followup_at"], got["version"]
+
+    followup(tea["id"], "call", "2026-01-10T02:00:00Z", "2026-01-20T02:00:00Z")
+    tea_before, port_before, quiet_before = times(tea), times(port), times(quiet)
+    assert tea_before[0].startswith("2026-01-10T02:00") and tea_before[1].startswith("2026-01-20T02:00")
+    assert port_before[:2] == (None, None)
+
+    data = make_xlsx([["客户名称", "跟进方式", "跟进内容", "跟进时间", "下次跟进时间"],
+                      ["杭州西湖龙井茶业有限公司", "拜访", "旧的拜访", "2025-12-01 10:00", "2025-12-05 10:00"],  # older than the last
+                      ["宁波港口物流有限公司", "电话", "第一次电话", "2026-02-01 09:00", "2026-02-08 09:00"],
+                      ["宁波港口物流有限公司", "拜访", "后来的拜访", "2026-02-03 14:00", None],  # newest, no next time
+                      ["宁波港口物流有限公司", "电话", "更早的电话", "2026-01-15 09:00", "2026-01-16 09:00"]])
+    b = upload(api, data, "跟进.xlsx", kind="followup").json()
+    assert [m["field"] for m in b["mapping"]] == ["customer_name", "type", "content", "occurred_at", "next_followup_at"]
+    assert api.post(f"/imports/{b['id']}/run").status_code == 202
+    assert api.get(f"/imports/{b['id']}").json()["counts"]["created"] == 4
+
+    # the same follow-ups through the API, in time order, on a twin customer: the same times
+    followup(twin["id"], "call", "2026-01-15T01:00:00Z", "2026-01-16T01:00:00Z")
+    followup(twin["id"], "call", "2026-02-01T01:00:00Z", "2026-02-08T01:00:00Z")
+    followup(twin["id"], "visit", "2026-02-03T06:00:00Z")
+    port_after, twin_after = times(port), times(twin)
+    assert port_after[:2] == twin_after[:2]
+    assert port_after[0].startswith("2026-02-03T06:00") and port_after[1].startswith("2026-02-08T01:00")
+    assert port_after[2] == port_before[2] + 1  # one write, like any change of the customer
+    assert times(tea) == tea_before  # an older follow-up does not move the times (nor the version)
+    assert times(quiet) == quiet_before
+
+    r = api.post(f"/imports/{b['id']}/rollback")
+    assert r.status_code == 200, r.text
+    assert times(port)[:2] == (None, None) and times(tea) == tea_before and times(quiet) == quiet_before
+
+    # import again; a follow-up added through the API afterwards moves the times again → rollback keeps those
+    b = upload(api, data, "跟进.xlsx", kind="followup").json()
+    assert api.post(f"/imports/{b['id']}/run").status_code == 202
+    assert times(port)[0].startswith("2026-02-03T06:00")
+    followup(port["id"], "visit", "2026-03-01T02:00:00Z", "2026-03-09T02:00:00Z")
+    assert api.post(f"/imports/{b['id']}/rollback").status_code == 200
+    last, nxt, _ = times(port)
+    assert last.startswith("2026-03-01T02:00") and nxt.startswith("2026-03-09T02:00")
+
+
+def test_parallel_analysis_finds_the_same_duplicates_as_the_sequential_one(api, monkeypatch):
+    """Large files are cleaned and matched in forked workers (against existing customers, and each row against the
+    rows before it): the proposals are the ones the sequential analysis makes."""
+    from kith.imports import service
+
+    api.customer(name="深圳南山云帆科技有限公司", phone="0755-26001234")
+    api.customer(name="广州天河明珠贸易有限公司", email="sales@mingzhu.cn")
+    rows = [["客户名称", "电话", "邮箱", "城市"]]
+    for i in range(40):
+        rows.append([f"成都{'锦江' if i % 2 else '武侯'}第{i}号餐饮管理有限公司", f"028-8{i:07d}", None, "成都"])
+    rows += [["深圳南山云帆科技", "0755 2600 1234", None, "深圳"],  # an existing customer typed otherwise
+             ["广州天河明珠贸易", None, "Sales@MingZhu.cn", None],
+             ["成都锦江第3号餐饮管理有限公司", "028-80000003", None, "成都"],  # repeats of earlier rows
+             ["成都武侯第4号餐饮管理", None, None, "成都"],
+             ["", "abc", "x@", None]]
+    data = make_xlsx(rows)
+
+    def proposals(parallel_from: int) -> dict:
+        monkeypatch.setattr(service, "PARALLEL_FROM", parallel_from)
+        b = upload(api, data, "p.xlsx").json()
+        return {n: (r["action"], r["candidates"], [e["code"] for e in r["errors"]]) for n, r in preview_all(api, b["id"]).items()}
+
+    sequential = proposals(10**9)
+    parallel = proposals(10) if (os.cpu_count() or 1) > 1 else sequential
+    assert parallel == sequential
+    actions = [a for a, _, _ in sequential.values()]
+    assert actions.count("skip") == 4 and actions.count("create") == 40
+    assert {c["source"] for _, cands, _ in sequential.values() for c in cands} == {"existing", "file"}

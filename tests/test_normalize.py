@@ -109,3 +109,15 @@ def test_company_key_strips_suffixes_and_regions():
     from kith.dedup.engine import company_key
 
     assert company_key("北京市星辰科技有限公司") == company_key("星辰科技(北京)") == "星辰科技"
+
+
+def test_pinyin_is_pypinyins_lazy_pinyin_with_cached_segments():
+    from pypinyin import Style, lazy_pinyin
+
+    from kith.core.normalize import lazy_pinyin_normal, pinyin_forms
+
+    texts = ["重庆银行股份有限公司", "长沙市长", "银行行长", "乐乐音乐", "曾经的曾先生", "朝阳朝霞", "都是成都",
+             "Xiaomi小米 科技（北京）", "ABC 公司 123", "〇一二", "㐀㐁 test", "ｆｕｌｌ宽度１２３", "", "abc", "单单单"]
+    for text in texts + texts[::-1]:  # the second pass comes from the per-segment cache
+        assert lazy_pinyin_normal(text) == lazy_pinyin(text, style=Style.NORMAL, errors="ignore"), text
+    assert pinyin_forms("重庆银行") == ("chongqingyinhang", "cqyh")

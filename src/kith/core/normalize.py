@@ -5,12 +5,17 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from itertools import chain
 from functools import lru_cache
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin  # noqa: F401
+from pypinyin.constants import PHRASES_DICT, RE_HANS
+from pypinyin.converter import UltimateConverter
+from pypinyin.core import Pinyin
+from pypinyin.seg.mmseg import seg as _MMSEG
 
 _SPACES = re.compile(r"\s+")
 
@@ -164,11 +169,37 @@ def normalize_company(name: str) -> str:
 
 def search_norm(text: str) -> str:
     """Lower-case alphanumerics only (Unicode), full-width folded: the unit of search."""
-    return "".join(ch for ch in unicodedata.normalize("NFKC", text).lower() if ch.isalnum())
+    return "".join(filter(str.isalnum, unicodedata.normalize("NFKC", text).lower()))
 
 
 def _has_cjk(text: str) -> bool:
     return any("\u3400" <= ch <= "\u9fff" for ch in text)
+
+
+# pypinyin's lazy_pinyin segments the text (forward maximum matching on its phrase dictionary), then converts
+# every segment on its own — a pure function of the segment. The conversion (phrase lookup, deep copies, style
+# regexes) is the expensive part, and company names repeat their segments (cities, trades, 有限公司), so it is
+# cached per segment; the result is the same list lazy_pinyin(text, style=NORMAL, errors="ignore") returns.
+_PINYIN = Pinyin(UltimateConverter(v_to_u=False, neutral_tone_with_five=False, tone_sandhi=False))
+
+
+@lru_cache(maxsize=65536)
+def _segment_pinyin(segment: str) -> tuple[str, ...]:
+    return tuple(chain.from_iterable(_PINYIN._converter.convert(segment, Style.NORMAL, False, "ignore", True)))
+
+
+# runs of the characters pypinyin has readings for (its RE_HANS class); the rest gives nothing with errors="ignore"
+_HANS_RUN = re.compile(RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$") + "+")
+
+
+def lazy_pinyin_normal(text: str) -> list[str]:
+    """lazy_pinyin(text, style=Style.NORMAL, errors="ignore"): pypinyin's own segmentation of each run of Chinese
+    characters (forward maximum matching on its phrase dictionary), the per-segment conversion cached."""
+    out: list[str] = []
+    for run in _HANS_RUN.findall(text):
+        for segment in (_MMSEG.cut(run) if PHRASES_DICT else (run,)):
+            out.extend(_segment_pinyin(segment))
+    return out
 
 
 @lru_cache(maxsize=65536)
@@ -176,7 +207,7 @@ def pinyin_forms(text: str) -> tuple[str, str]:
     """(full pinyin, initials) of the Chinese characters: 张伟 → ('zhangwei', 'zw')."""
     if not _has_cjk(text):
         return "", ""
-    syllables = [s for s in lazy_pinyin(text, style=Style.NORMAL, errors="ignore") if s]
+    syllables = [s for s in lazy_pinyin_normal(text) if s]
     full = "".join(syllables)
     initials = "".join(s[0] for s in syllables)
     return search_norm(full), search_norm(initials)
@@ -201,9 +232,10 @@ def search_values(names: Iterable[str | None], others: Iterable[str | None] = ()
 def grams_of(values: Iterable[str]) -> list[str]:
     """Distinct 1-grams and 2-grams of each value (never across two values)."""
     grams: set[str] = set()
+    add = str.__add__
     for value in values:
         grams.update(value)
-        grams.update(value[i : i + 2] for i in range(len(value) - 1))
+        grams.update(map(add, value, value[1:]))
     return sorted(grams)
 
 

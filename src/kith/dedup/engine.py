@@ -12,8 +12,10 @@ fields (rare grams make small blocks; frequent ones such as 科技 are never use
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
+from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -327,6 +329,21 @@ def _similarity(spec: FieldSpec, a: Any, b: Any) -> float:
     raise ValueError(c)
 
 
+_CONTAINMENT_MAX = 0.92  # the most _name_sim gives a name contained in the other one
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _no_ascii(value: str) -> bool:
+    return _NOT_ASCII.fullmatch(value) is not None
+
+
+def _ratio_can_reach(n: int, need: float) -> bool:
+    """Whether some name other than a value of length n can have fuzz.ratio ≥ need with it: the ratio is
+    2·LCS / (n + m), at most 1 − 1/n for another value of the same length and 2·min(n, m) / (n + m) ≤ 2n / (2n + 1)
+    for another length."""
+    return n and (1 - 1 / n >= need - 1e-9 or 2 * n / (2 * n + 1) >= need - 1e-9)
+
+
 def _grams(value: str) -> set[str]:
     if value.isascii():
         v = value.replace(" ", "")
@@ -394,56 +411,114 @@ class Matcher:
         return idx
 
     # -- candidates and scores
-    def _candidates(self, vec: tuple[Any, ...]) -> set[int]:
+    def _lookup(self, before: int | None) -> Callable[[Any], list[int] | None]:
+        """Block lookup; with ``before``, only the records added before that position (block lists are in
+        insertion order), so a record is matched against the index exactly as it stood when it was added."""
+        get = self._index.get
+        if before is None:
+            return get
+
+        def lookup(key: Any) -> list[int] | None:
+            lst = get(key)
+            if lst and lst[-1] >= before:
+                lst = lst[: bisect_left(lst, before)]
+            return lst
+
+        return lookup
+
+    def _candidates(self, vec: tuple[Any, ...], before: int | None = None) -> set[int]:
         if self.kind.min_fields > 1:
-            return self._candidates_by_fields(vec)
-        index, cap = self._index, self.kind.max_block
+            return self._candidates_by_fields(vec, before)
+        get, cap = self._lookup(before), self.kind.max_block
         found: set[int] = set()
+        # exact blocks first; `shared_elsewhere`: one of the record's exact values sits in a block too large to use,
+        # so a gram-block candidate might still share it (then only the floor prefilter applies, see _name_need)
+        shared_elsewhere = False
         for i, spec in enumerate(self._fields):
             v = vec[i]
-            if not v or spec.block is None:
+            if not v or spec.block is None or spec.block == "grams":
                 continue
-            if spec.block == "grams":
-                whole = index.get((i, v))
-                if whole and len(whole) <= cap:
-                    found.update(whole)
-                gcap = self.kind.max_gram_block
-                lists = [lst for g in _grams(v) if (lst := index.get((-1 - i, g))) and len(lst) <= gcap]
-                lists.sort(key=len)
-                lists = lists[: self.kind.rare_grams]
-                fuzzy: set[int] = set()
-                if len(lists) >= 3:
-                    # a variant of a longer name shares several of its rare grams: keep those sharing two
-                    counts = Counter(lists[0])
-                    for lst in lists[1:]:
-                        counts.update(lst)
-                    fuzzy = {j for j, n in counts.items() if n >= 2}
-                else:
-                    for lst in lists:
-                        fuzzy.update(lst)
-                fuzzy -= found
-                if fuzzy and spec.prefilter is not None:
-                    ids = list(fuzzy)
-                    values = self._values
-                    choices = [values[j][i] or "" for j in ids]
-                    # cheap C-level filter before the full score: below the field's floor a plain ratio
-                    # cannot make a match (containment is checked just below)
-                    keep = process.extract(v, choices, scorer=fuzz.ratio, limit=None,
-                                           score_cutoff=spec.prefilter * 100)
-                    fuzzy = {ids[pos] for _, _, pos in keep}
-                    if not v.isascii():  # containment and same-sound names are not caught by ratio
-                        fuzzy |= {ids[p] for p, c in enumerate(choices) if c and (c in v or v in c)}
-                found |= fuzzy
-            else:
-                for bk in self._block_keys_one(i, spec, v):
-                    lst = index.get(bk)
-                    if lst and len(lst) <= cap:
+            for bk in self._block_keys_one(i, spec, v):
+                lst = get(bk)
+                if lst:
+                    if len(lst) <= cap:
                         found.update(lst)
+                    else:
+                        shared_elsewhere = True
+        for i, spec in enumerate(self._fields):
+            v = vec[i]
+            if not v or spec.block != "grams":
+                continue
+            whole = get((i, v))
+            if whole:
+                if len(whole) <= cap:
+                    found.update(whole)
+                else:
+                    shared_elsewhere = True  # identical names may then come from the gram blocks only
+            strict = spec.compare == "name" and spec.prefilter is not None and not shared_elsewhere
+            need = self._name_need(i, vec) if strict else 0.0
+            if strict and need > _CONTAINMENT_MAX and _no_ascii(v) and not _ratio_can_reach(len(v), need):
+                # a Chinese name this short: no other name reaches `need` by ratio (containment tops out below
+                # it, and no Latin name can be contained in it) — only identical names, all in the whole block
+                continue
+            gcap = self.kind.max_gram_block
+            lists = [lst for g in _grams(v) if (lst := get((-1 - i, g))) and len(lst) <= gcap]
+            lists.sort(key=len)
+            lists = lists[: self.kind.rare_grams]
+            fuzzy: set[int] = set()
+            if len(lists) >= 3:
+                # a variant of a longer name shares several of its rare grams: keep those sharing two
+                counts = Counter(lists[0])
+                for lst in lists[1:]:
+                    counts.update(lst)
+                fuzzy = {j for j, n in counts.items() if n >= 2}
+            else:
+                for lst in lists:
+                    fuzzy.update(lst)
+            fuzzy -= found
+            if fuzzy and spec.prefilter is not None:
+                ids = list(fuzzy)
+                values = self._values
+                choices = [values[j][i] or "" for j in ids]
+                # cheap C-level filter before the full score: below the field's floor a plain ratio cannot make a
+                # match (containment is checked just below); for company names, below _name_need none can
+                need = max(need, spec.prefilter)
+                ascii_ = v.isascii()
+                cut = min(need * 100 - 1e-6, 100.0)
+                keep = process.extract(v, choices, scorer=fuzz.ratio, limit=None,
+                                       score_cutoff=spec.prefilter * 100 if ascii_ else max(cut, spec.prefilter * 100))
+                if ascii_ and need > spec.prefilter:  # _name_sim takes the better of ratio and token_sort_ratio
+                    keep = [k for k in keep if k[1] >= cut or fuzz.token_sort_ratio(v, k[0]) >= cut]
+                fuzzy = {ids[pos] for _, _, pos in keep}
+                if not ascii_ and need <= _CONTAINMENT_MAX:  # containment and same-sound names are not caught by ratio
+                    fuzzy |= {ids[p] for p, c in enumerate(choices) if c and (c in v or v in c)}
+                elif not ascii_ and not _no_ascii(v):  # a Latin name inside a Chinese one: compared by pinyin
+                    fuzzy |= {ids[p] for p, c in enumerate(choices) if c and c.isascii() and c in v}
+            found |= fuzzy
         return found
 
-    def _candidates_by_fields(self, vec: tuple[Any, ...]) -> set[int]:
+    def _name_need(self, i: int, vec: tuple[Any, ...]) -> float:
+        """The lowest similarity of gram field ``i`` ("name" compare) with which a candidate that shares none of
+        the record's exact-block values (phones, e-mails) can still reach the threshold: those fields then add
+        at most 0, every other field present at most its ``agree`` weight. Above the floor a similarity s adds
+        disagree + (agree − disagree)·(s − floor)/(1 − floor), and a score ≥ threshold needs a weight sum ≥
+        offset + log2(threshold / (1 − threshold)). Company names (ratio ≥ 0.946 with a city, 0.960 without)."""
+        thr = self.threshold
+        if not 0 < thr < 1:
+            return 0.0
+        need = self.kind.offset + math.log2(thr / (1 - thr))
+        spec = self._fields[i]
+        for k, other in enumerate(self._fields):
+            if k == i or not vec[k]:
+                continue
+            if other.block == "exact" and other.compare in ("set", "exact"):
+                continue  # not shared (else the candidate came from that block): adds ≤ 0
+            need -= max(other.agree, 0.0)
+        return spec.floor + (need - spec.disagree) * (1 - spec.floor) / (spec.agree - spec.disagree)
+
+    def _candidates_by_fields(self, vec: tuple[Any, ...], before: int | None = None) -> set[int]:
         """Records sharing blocks on at least ``min_fields`` different fields (or one identifier)."""
-        index, cap, kind = self._index, self.kind.max_block, self.kind
+        get, cap, kind = self._lookup(before), self.kind.max_block, self.kind
         per_field: list[set[int]] = []
         sure: set[int] = set()
         for i, spec in enumerate(self._fields):
@@ -452,16 +527,16 @@ class Matcher:
                 continue
             hits: set[int] = set()
             if spec.block == "grams":
-                whole = index.get((i, v))
+                whole = get((i, v))
                 if whole and len(whole) <= cap:
                     hits.update(whole)
-                lists = [lst for g in _grams(v) if (lst := index.get((-1 - i, g))) and len(lst) <= cap]
+                lists = [lst for g in _grams(v) if (lst := get((-1 - i, g))) and len(lst) <= cap]
                 lists.sort(key=len)
                 for lst in lists[: kind.rare_grams]:
                     hits.update(lst)
             else:
                 for bk in self._block_keys_one(i, spec, v):
-                    lst = index.get(bk)
+                    lst = get(bk)
                     if lst and len(lst) <= cap:
                         hits.update(lst)
                 if spec.name in kind.identifiers:

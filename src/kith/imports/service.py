@@ -38,6 +38,7 @@ from kith.imports.models import ImportBatch, ImportRow, ImportTemplate
 log = logging.getLogger("kith.imports")
 
 CHUNK = 1000
+MAX_CHUNK = 5000
 STALE_AFTER = timedelta(minutes=2)
 FINAL = ("created", "updated", "merged", "skipped", "rejected")
 DEFAULT_RULES = {"existing": "skip", "min_score": 0.9, "in_file": "skip"}
@@ -530,12 +531,15 @@ def _match_record(kind: str, c: dict[str, Any]) -> dict[str, Any]:
 
 def _duplicates(session: Session, actor: Actor, kind: str, analysed: list[dict[str, Any]], *, prematched: bool = False) -> None:
     """Candidates within the file (earlier valid rows) and among existing records the importer can read.
-    `prematched`: the parallel path already matched against existing records and left each row's vector."""
+    `prematched`: the parallel path already matched against existing records and left each row's vector.
+    All valid rows go into the in-file index first; each is then matched against the rows added before it
+    (Matcher._candidates(before=…): the index as it stood when the row came), in forked workers for large files."""
     from kith.dedup.engine import Matcher, existing_matcher
 
     model = model_of(kind)
     existing = None if prematched else existing_matcher(session, kind, readable_condition=readable(actor, model, kind))
     in_file = Matcher(kind)
+    todo: list[tuple[dict[str, Any], int]] = []
     names: dict[int, str] = {}
     for a in analysed:
         c = a["cleaned"]
@@ -545,14 +549,15 @@ def _duplicates(session: Session, actor: Actor, kind: str, analysed: list[dict[s
             continue
         if existing is not None:
             vec = existing._vector(_match_record(kind, c))  # prepared once for both matchers
-            cands = [{"source": "existing", "id": key, "score": round(score, 3), "matched": sorted(matched)}
-                     for key, score, matched in _match_vector(existing, vec)]
+            a["candidates"] = [{"source": "existing", "id": key, "score": round(score, 3), "matched": sorted(matched)}
+                               for key, score, matched in _match_vector(existing, vec)]
         else:
-            cands = a.pop("_existing", [])
-        cands += [{"source": "file", "row": key, "score": round(score, 3), "matched": sorted(matched)}
-                  for key, score, matched in _match_vector(in_file, vec)]
-        a["candidates"] = cands
-        in_file._add_vector(a["row_number"], vec)
+            a["candidates"] = a.pop("_existing", [])
+        todo.append((a, in_file._add_vector(a["row_number"], vec)))
+    found = _in_file_matches(in_file, [idx for _, idx in todo])
+    for (a, _), hits in zip(todo, found):
+        a["candidates"] += [{"source": "file", "row": key, "score": round(score, 3), "matched": sorted(matched)}
+                            for key, score, matched in hits]
     ids = {c["id"] for a in analysed for c in a.get("candidates", []) if c["source"] == "existing"}
     id_list = sorted(ids)
     for i in range(0, len(id_list), 500):
@@ -561,6 +566,31 @@ def _duplicates(session: Session, actor: Actor, kind: str, analysed: list[dict[s
         for c in a.get("candidates", []):
             if c["source"] == "existing":
                 c["name"] = names.get(c["id"])
+
+
+def _in_file_slice(bounds: tuple[int, int]) -> list[list[tuple[Any, float, dict[str, float]]]]:
+    """In a forked worker: in-file matches of the indexed rows idxs[lo:hi], each against the rows before it."""
+    lo, hi = bounds
+    matcher, idxs = _FORK["in_file"], _FORK["idxs"]
+    values = matcher._values
+    return [_match_vector(matcher, values[i], before=i) for i in idxs[lo:hi]]
+
+
+def _in_file_matches(matcher: Any, idxs: list[int]) -> list[list[tuple[Any, float, dict[str, float]]]]:
+    if len(idxs) < PARALLEL_FROM or (os.cpu_count() or 1) < 2:
+        values = matcher._values
+        return [_match_vector(matcher, values[i], before=i) for i in idxs]
+    import multiprocessing
+
+    workers = min(os.cpu_count() or 2, 4)
+    step = max(1, -(-len(idxs) // (workers * 4)))
+    _FORK.update(in_file=matcher, idxs=idxs)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            parts = pool.map(_in_file_slice, [(i, min(i + step, len(idxs))) for i in range(0, len(idxs), step)])
+    finally:
+        _FORK.clear()
+    return [hits for part in parts for hits in part]
 
 
 PARALLEL_FROM = int(os.environ.get("KITH_IMPORT_PARALLEL_FROM", "20000"))
@@ -604,10 +634,11 @@ def _analyse_parallel(session: Session, actor: Actor, kind: str, source: list[An
     return [a for part in parts for a in part]
 
 
-def _match_vector(matcher: Any, vec: tuple[Any, ...], limit: int = 3) -> list[tuple[Any, float, dict[str, float]]]:
+def _match_vector(matcher: Any, vec: tuple[Any, ...], limit: int = 3, before: int | None = None
+                  ) -> list[tuple[Any, float, dict[str, float]]]:
     """Matcher.match for an already prepared vector (the engine's own candidate and score steps)."""
     out = []
-    for j in matcher._candidates(vec):
+    for j in matcher._candidates(vec, before):
         score, matched = matcher._score(vec, matcher._values[j])
         if score >= matcher.threshold and matched:
             out.append((matcher._keys[j], score, matched))
@@ -795,11 +826,14 @@ def run_batch(session: Session, batch_id: int, progress: Any = None) -> dict[str
             if (batch.options or {}).get("backup", True):
                 _backup(session, batch)
             session.commit()
-        chunk = int((batch.options or {}).get("chunk") or os.environ.get("KITH_IMPORT_CHUNK") or CHUNK)
+        # large batches commit fewer, larger chunks (each commit may checkpoint SQLite's WAL), still ≥ 20 of them
+        chunk = int((batch.options or {}).get("chunk") or os.environ.get("KITH_IMPORT_CHUNK")
+                    or max(CHUNK, min(MAX_CHUNK, (batch.total_rows or 0) // 20)))
         throttle = float(os.environ.get("KITH_IMPORT_THROTTLE", "0") or 0)
         while True:
-            rows = list(session.scalars(select(ImportRow).where(ImportRow.batch_id == batch_id, ImportRow.status == "pending")
-                                        .order_by(ImportRow.row_number).limit(chunk)))
+            # plain rows with only what a chunk needs (no ORM identity map, raw / changes / errors not decoded)
+            rows = session.execute(select(*_RUN_COLUMNS).where(ImportRow.batch_id == batch_id, ImportRow.status == "pending")
+                                   .order_by(ImportRow.row_number).limit(chunk)).all()
             if not rows:
                 break
             _process(session, actor, batch, rows)
@@ -828,6 +862,9 @@ def run_batch(session: Session, batch_id: int, progress: Any = None) -> dict[str
         batch.runner = None
         session.commit()
     return {"claimed": True, "status": batch.status, "counts": batch.counts}
+
+
+_RUN_COLUMNS = (ImportRow.id, ImportRow.row_number, ImportRow.cleaned, ImportRow.candidates, ImportRow.decision, ImportRow.proposed)
 
 
 def _pending(session: Session, batch_id: int) -> int:
@@ -976,10 +1013,9 @@ def _counted_customers(session: Session, kind: str, new_values: list[dict[str, A
     return {i for i in ids if i is not None}
 
 
-def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[ImportRow]) -> None:
+def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Any]) -> None:
     from kith.activities.models import Event
     from kith.audit import service as audit
-    from kith.search.index import sqlite_index_rows
 
     kind = batch.kind
     model = model_of(kind)
@@ -1010,7 +1046,7 @@ def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Impo
             verb, _, rid = action.partition(":")
             changes.append((row, verb, int(rid)))
     events: list[dict[str, Any]] = []
-    fts: list[tuple[int, str]] = []
+    fts: list[tuple[int, list[str]]] = []
     counted = _counted_customers(session, kind, [v for _, v in creates], [rid for _, _, rid in changes])
     counted_before = rollup.keys(session, counted, True)
     if creates:
@@ -1018,18 +1054,20 @@ def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Impo
         for _, v in creates:
             for k in keys - v.keys():
                 v[k] = None
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), [v for _, v in creates]).scalars().all()
+        ids = _insert_records(session, table, [v for _, v in creates])
+        befores = _followup_times(session, creates, ids, now) if kind == "followup" else {}
         for (row, vals), rid in zip(creates, ids):
-            outcomes.append({"b_id": row.id, "b_status": "created", "b_reason": None, "b_record": rid, "b_before": None, "b_version": 1})
-            if "search_text" in vals:
-                fts.append((rid, vals["search_text"]))
+            outcomes.append({"b_id": row.id, "b_status": "created", "b_reason": None, "b_record": rid, "b_before": befores.get(row.id),
+                             "b_version": 1})
+            if "search_grams" in vals:
+                fts.append((rid, vals["search_grams"]))
             events.append(_created_event(actor, kind, rid, vals, now))
     if changes:
         outcomes.extend(_apply_changes(session, actor, batch, changes, now, events, fts))
     if events:
         session.execute(insert(Event), events)
     if fts:
-        sqlite_index_rows(session, table.name, fts)
+        _index_fts(session, table.name, fts)
     if outcomes:
         t = ImportRow.__table__
         session.execute(
@@ -1047,6 +1085,98 @@ def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Impo
                           "changed_ids": changed[:1000]})
 
 
+def _insert_records(session: Session, table: Any, values: list[dict[str, Any]]) -> list[int]:
+    """INSERT the new records; their ids in order. PostgreSQL: the ids are drawn from the table's sequence first and the
+    rows go in with psycopg's pipelined executemany — a multi-row INSERT … RETURNING is a statement too large for psycopg
+    to cache, re-parsed for every page of 1,000 rows. SQLite: INSERT … RETURNING."""
+    from sqlalchemy import text
+
+    if session.get_bind().dialect.name == "postgresql":
+        seq = session.scalar(select(func.pg_get_serial_sequence(table.name, "id")))
+        if seq:
+            ids = sorted(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": seq, "n": len(values)}))
+            for v, rid in zip(values, ids):
+                v["id"] = rid
+            session.execute(insert(table), values)
+            return ids
+    return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars())
+
+
+def _followup_times(session: Session, creates: list[tuple[Any, dict[str, Any]]], ids: list[int], now: datetime) -> dict[int, Any]:
+    """Imported follow-ups move their customers' last / next follow-up times as the API's follow-up create does, taken
+    in chronological order: one at or after the customer's last follow-up becomes the last, and its next follow-up
+    time (when given) the next one. One locked read and one executemany per chunk. Returns, for the first row of the
+    chunk touching each customer, the before-image rollback restores: {"customer": {id, before and set values}}."""
+    from kith.customers.models import Customer
+
+    table = Customer.__table__
+    c = table.c
+    per_customer: dict[int, list[tuple[datetime, int, datetime | None, int]]] = {}
+    for (row, vals), rid in zip(creates, ids):
+        per_customer.setdefault(vals["customer_id"], []).append((vals["occurred_at"], rid, vals.get("next_followup_at"), row.id))
+    cids = sorted(per_customer)
+    current: dict[int, tuple[datetime | None, datetime | None]] = {}
+    for i in range(0, len(cids), 500):
+        stmt = select(c.id, c.last_followup_at, c.next_followup_at).where(c.id.in_(cids[i:i + 500])).with_for_update()
+        current.update((cid, (last, nxt)) for cid, last, nxt in session.execute(stmt))
+    updates: list[dict[str, Any]] = []
+    befores: dict[int, Any] = {}
+    for cid, fus in per_customer.items():
+        if cid not in current:
+            continue
+        last, nxt = current[cid]
+        new_last, new_next = last, nxt
+        for occurred, _rid, next_at, _row in sorted(fus, key=lambda f: (f[0], f[1])):
+            if new_last is None or occurred >= new_last:
+                new_last = occurred
+                if next_at is not None:
+                    new_next = next_at
+        if (new_last, new_next) == (last, nxt):
+            continue
+        updates.append({"c_id": cid, "c_last": new_last, "c_next": new_next})
+        befores[min(f[3] for f in fus)] = {"customer": {"id": cid, "last_followup_at": to_json(last), "next_followup_at": to_json(nxt),
+                                                        "set_last": to_json(new_last), "set_next": to_json(new_next)}}
+    if updates:
+        session.execute(update(table).where(c.id == bindparam("c_id"))
+                        .values(last_followup_at=bindparam("c_last"), next_followup_at=bindparam("c_next"), version=c.version + 1,
+                                updated_at=now), updates)
+    return befores
+
+
+def _restore_followup_times(session: Session, images: list[dict[str, Any]]) -> int:
+    """Rollback of _followup_times, latest chunk first: a customer gets its earlier times back unless they moved since
+    (a follow-up added or the times edited after the import: those stay)."""
+    from kith.customers.models import Customer
+
+    c = Customer.__table__.c
+    restored = 0
+    for img in images:
+        set_last = datetime.fromisoformat(img["set_last"]) if img["set_last"] else None
+        set_next = datetime.fromisoformat(img["set_next"]) if img["set_next"] else None
+        res = session.execute(
+            update(Customer.__table__)
+            .where(c.id == img["id"], c.last_followup_at.is_(None) if set_last is None else c.last_followup_at == set_last,
+                   c.next_followup_at.is_(None) if set_next is None else c.next_followup_at == set_next)
+            .values(last_followup_at=datetime.fromisoformat(img["last_followup_at"]) if img["last_followup_at"] else None,
+                    next_followup_at=datetime.fromisoformat(img["next_followup_at"]) if img["next_followup_at"] else None,
+                    version=c.version + 1, updated_at=clock.now()))
+        restored += res.rowcount or 0
+    return restored
+
+
+def _index_fts(session: Session, table: str, rows: list[tuple[int, list[str]]]) -> None:
+    """SQLite's FTS rows of records written here, from the grams already computed for `search_grams` (what
+    kith.search.index.sqlite_index_rows would compute again from `search_text`: the same grams)."""
+    from sqlalchemy import text
+
+    from kith.search.index import fts_table
+
+    if session.get_bind().dialect.name != "sqlite" or not rows:
+        return
+    session.execute(text(f"INSERT OR REPLACE INTO {fts_table(table)}(rowid, grams) VALUES (:rowid, :grams)"),
+                    [{"rowid": rid, "grams": " ".join(grams)} for rid, grams in rows])
+
+
 def _created_event(actor: Actor, kind: str, rid: int, vals: dict[str, Any], now: datetime) -> dict[str, Any]:
     if kind == "customer":
         return _event(actor, kind, rid, rid, now, "customer.created", vals["name"], {"name": vals["name"], "import": True})
@@ -1061,8 +1191,8 @@ def _created_event(actor: Actor, kind: str, rid: int, vals: dict[str, Any], now:
                   contact_id=vals.get("contact_id"))
 
 
-def _apply_changes(session: Session, actor: Actor, batch: ImportBatch, changes: list[tuple[ImportRow, str, int]], now: datetime,
-                   events: list[dict[str, Any]], fts: list[tuple[int, str]]) -> list[dict[str, Any]]:
+def _apply_changes(session: Session, actor: Actor, batch: ImportBatch, changes: list[tuple[Any, str, int]], now: datetime,
+                   events: list[dict[str, Any]], fts: list[tuple[int, list[str]]]) -> list[dict[str, Any]]:
     """Updates (the row's values overwrite) and merges (the row fills what is empty); before-images kept."""
     kind = batch.kind
     model = model_of(kind)
@@ -1120,8 +1250,8 @@ def _apply_changes(session: Session, actor: Actor, batch: ImportBatch, changes: 
         out.append({"b_id": row.id, "b_status": status, "b_reason": f"{status}_into:{rid}", "b_record": rid, "b_before": image(cur),
                     "b_version": cur["version"] + 1})
         current[rid] = {**merged_vals, "version": cur["version"] + 1, **({"search_text": new["search_text"]} if "search_text" in new else {})}
-        if "search_text" in new:
-            fts.append((rid, new["search_text"]))
+        if "search_grams" in new:
+            fts.append((rid, new["search_grams"]))
         diff = {k: [_plain(cur.get(k)), _plain(v)] for k, v in new.items() if k not in ("search_text", "search_grams", "name_key")}
         customer_id = rid if kind == "customer" else cur.get("customer_id")
         events.append(_event(actor, kind, rid, customer_id, now, f"{kind}.updated", cur.get("name") or "", {"changes": diff, "import": True}))
@@ -1204,6 +1334,9 @@ def rollback(session: Session, actor: Actor, batch: ImportBatch) -> dict[str, in
         session.execute(delete(table).where(table.c.id.in_(part)))
     restored: list[tuple[int, str]] = []
     done: set[int] = set()
+    # imported follow-ups moved their customers' follow-up times: put them back (rows walked last → first)
+    times = [r.before["customer"] for r in rows if r.status == "created" and isinstance(r.before, dict) and "customer" in r.before]
+    times_restored = _restore_followup_times(session, times) if times else 0
     # the earliest before-image of a record wins (rows walked last → first, so the first row's image is applied last)
     for r in rows:
         if r.status == "created" or r.before is None:
@@ -1221,7 +1354,8 @@ def rollback(session: Session, actor: Actor, batch: ImportBatch) -> dict[str, in
     batch.rolled_back_at = clock.now()
     batch.updated_at = clock.now()
     audit.record(session, "import_rollback", entity_type=batch.kind, entity_id=batch.id,
-                 changes={"batch_id": batch.id, "deleted": len(created), "restored": len(done)})
+                 changes={"batch_id": batch.id, "deleted": len(created), "restored": len(done),
+                          **({"followup_times_restored": times_restored} if times else {})})
     return {"deleted": len(created), "restored": len(done)}
 
 
