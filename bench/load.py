@@ -61,6 +61,14 @@ class Server:
             "KITH_ACCESS_TOKEN_MINUTES": "240", "KITH_HOST": "127.0.0.1",
         })
         env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+        # PostgreSQL backends serving this database (process title "postgres: [cluster: ]user dbname host(port) …"):
+        # their CPU is the database's share of a request, which the server's process group does not include
+        self.pg_title = None
+        if not database_url.startswith("sqlite"):
+            from sqlalchemy.engine import make_url
+
+            u = make_url(database_url)
+            self.pg_title = f" {u.username or 'postgres'} {u.database} "
         self.log_path = RESULTS / "server.log"
         RESULTS.mkdir(parents=True, exist_ok=True)
         self.log_file = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
@@ -97,6 +105,29 @@ class Server:
                 continue
             if int(fields[2]) == self.proc.pid:  # pgrp (the server runs in a session of its own)
                 total += int(fields[11]) + int(fields[12])  # utime + stime
+        return total / tick
+
+    def db_cpu_seconds(self) -> float | None:
+        """User + system CPU time of the PostgreSQL backends connected to the benchmark database (None on SQLite,
+        where the database runs inside the server process). Backends that exit between two readings are lost; the
+        server's pooled connections live as long as the server."""
+        if self.pg_title is None:
+            return None
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/cmdline", "rb") as f:
+                    title = f.read().replace(b"\0", b" ").decode(errors="replace")
+                if not title.startswith("postgres:") or self.pg_title not in title:
+                    continue
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += int(fields[11]) + int(fields[12])
         return total / tick
 
     def stop(self) -> None:
@@ -280,14 +311,14 @@ async def run_sequential(client: httpx.AsyncClient, user: UserCtx, name: str, co
         await fn()
     lat: list[float] = []
     errors = 0
-    cpu0, t0 = server.cpu_seconds(), time.perf_counter()
+    cpu0, db0, t0 = server.cpu_seconds(), server.db_cpu_seconds(), time.perf_counter()
     for _ in range(count):
         dt, status, _err = await fn()
         if status == 200:
             lat.append(dt)
         else:
             errors += 1
-    elapsed, cpu = time.perf_counter() - t0, server.cpu_seconds() - cpu0
+    elapsed, cpu, db1 = time.perf_counter() - t0, server.cpu_seconds() - cpu0, server.db_cpu_seconds()
     lat.sort()
     # page2 sends two requests per sample (only the second is timed)
     per_sample = 2 if name == "page2" else 1
@@ -297,18 +328,21 @@ async def run_sequential(client: httpx.AsyncClient, user: UserCtx, name: str, co
         "p50_ms": round(lat[len(lat) // 2] * 1000, 2) if lat else None,
         "p95_ms": round(lat[min(len(lat) - 1, int(0.95 * (len(lat) - 1)))] * 1000, 2) if lat else None,
         "server_cpu_ms": round(cpu * 1000 / (count * per_sample), 2),
+        # PostgreSQL only: the database backends' CPU per request (None on SQLite, where it is part of the server's)
+        "db_cpu_ms": round((db1 - db0) * 1000 / (count * per_sample), 2) if db0 is not None and db1 is not None else None,
     }
 
 
 def print_sequential(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
-    header = f"{'user':<14} {'scenario':<12} {'requests':>8} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'CPU ms/req':>10}"
+    header = (f"{'user':<14} {'scenario':<12} {'requests':>8} {'mean ms':>8} {'p50 ms':>8} {'p95 ms':>8} {'req/s':>8} {'CPU ms/req':>10}"
+              f" {'DB CPU ms/req':>13}")
     print(header)
     print("-" * len(header))
     for r in rows:
         s = r["stats"]
         print(f"{r['user']:<14} {r['scenario']:<12} {s['requests']:>8} {s['mean_ms']:>8} {s['p50_ms']:>8} {s['p95_ms']:>8} "
-              f"{s['rps']:>8} {s['server_cpu_ms']:>10}")
+              f"{s['rps']:>8} {s['server_cpu_ms']:>10} {s.get('db_cpu_ms') if s.get('db_cpu_ms') is not None else '-':>13}")
     sys.stdout.flush()
 
 
@@ -341,7 +375,7 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
                     out.append({"user": ctx.username, "visible_customers": ctx.total, "scenario": name, "mode": "sequential",
                                 "stats": stats})
                     log(f"{ctx.username:<12} {name:<12} sequential n={stats['requests']} mean={stats['mean_ms']} "
-                        f"p95={stats['p95_ms']} rps={stats['rps']} server_cpu_ms={stats['server_cpu_ms']}")
+                        f"p95={stats['p95_ms']} rps={stats['rps']} server_cpu_ms={stats['server_cpu_ms']} db_cpu_ms={stats['db_cpu_ms']}")
             return out
         for ctx in contexts:
             for name in scenarios:
@@ -364,6 +398,7 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
     log(f"starting kith serve on 127.0.0.1:{port} ({db}, {workers} worker(s))"
         + (f", server pinned to CPU {server_cpus}" if server_cpus else "") + (f", client to CPU {client_cpus}" if client_cpus else ""))
     server = Server(database_url, workers, port, cpus=server_cpus)
+    own0 = os.times()  # the load generator's own CPU (not its children's: the server is one of them)
     if client_cpus:
         os.sched_setaffinity(0, {int(c) for c in client_cpus.split(",")})
     try:
@@ -377,12 +412,15 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
         rows = runner(run_all(server.url, users, scenarios, concurrency, duration, warmup, seed, sequential, server))
     finally:
         server.stop()
+    own1 = os.times()
+    client_cpu = round(own1.user - own0.user + own1.system - own0.system, 1)
     report = {
         "database": db, "database_url": database_url.split("@")[-1], "workers": workers,
         "concurrency": 1 if sequential else concurrency, "sequential": sequential or None,
         "server_cpus": server_cpus, "client_cpus": client_cpus,
         "duration_s": duration, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "host": {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(), "python": platform.python_version()},
+        "client_cpu_s": client_cpu,
         "results": rows, **(extra or {}),
     }
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -394,7 +432,8 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
         log(f"results written to {path.relative_to(ROOT)}")
         report["path"] = str(path)
         return report
-    print_table(f"== {db} ({workers} worker(s), {concurrency} concurrent clients, {duration:.0f}s per scenario) ==", rows)
+    print_table(f"== {db} ({workers} worker(s), {concurrency} concurrent clients, {duration:.0f}s per scenario; "
+                f"load average {os.getloadavg()[0]:.1f}; load generator CPU {client_cpu}s) ==", rows)
     log(f"results written to {path.relative_to(ROOT)}")
     report["path"] = str(path)
     return report

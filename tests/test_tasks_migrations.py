@@ -19,6 +19,21 @@ def test_migrated_schema_matches_the_models(engine):
     assert diff == [], diff
 
 
+def test_the_live_list_indexes_exist_after_migrating(engine):
+    """The partial list indexes are invisible to the schema comparison above (autogenerate skips `_live_`
+    names), so this checks them by name: 0004 once dropped them all without anyone noticing (ADR 0022)."""
+    import importlib
+
+    import sqlalchemy as sa
+
+    wanted = importlib.import_module("kith.db.migrations.versions.0018_live_list_indexes").NAMES
+    found: set[str] = set()
+    inspector = sa.inspect(engine)
+    for table in {"customers", "contacts", "opportunities", "contracts", "followups"}:
+        found |= {ix["name"] for ix in inspector.get_indexes(table)}
+    assert set(wanted) <= found, sorted(set(wanted) - found)
+
+
 def test_tasks_scope_done_overdue_and_timeline(api):
     c = api.customer(user="rep_north", name="待办客户")
     r = api.post("/tasks", {"title": "发送报价单", "due_at": "2026-01-01T10:00:00+08:00", "customer_id": c["id"]}, user="rep_north")

@@ -28,11 +28,29 @@ LARGE_TOTAL_TTL = 60.0
 _LARGE_TOTALS: dict[tuple[Any, ...], tuple[float, int]] = {}
 
 
+def _frozen(value: Any) -> Any:
+    """A bound value in hashable form (IN lists and ARRAY values are lists)."""
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), _frozen(v)) for k, v in value.items()))
+    return value
+
+
 def _count_key(session: Session, count_base: Select[Any]) -> tuple[Any, ...]:
-    """The count query itself (its SQL and bound values, which include the caller's scope) identifies a total."""
+    """The count query itself (its structure and bound values, which include the caller's scope) identifies a total.
+
+    SQLAlchemy's own cache key of the statement is the structure (the key its compiled-SQL cache trusts: two statements
+    with equal keys compile to the same SQL) and its bound parameters, in order, carry every value (owner id,
+    department paths, shared and granted record ids, filter and search values). Cheaper than compiling the statement
+    (~a tenth of the CPU), which the count's own execution then gets from SQLAlchemy's cache anyway."""
     bind = session.get_bind()
-    compiled = count_base.compile(bind, compile_kwargs={"render_postcompile": True})
-    return (bind.url.render_as_string(hide_password=True), compiled.string, repr(sorted(compiled.params.items(), key=lambda kv: kv[0])))
+    ck = count_base._generate_cache_key()
+    if ck is None:  # a construct that opts out of caching: fall back to the compiled SQL and its values
+        compiled = count_base.compile(bind, compile_kwargs={"render_postcompile": True})
+        return (bind.url.render_as_string(hide_password=True), compiled.string,
+                repr(sorted(compiled.params.items(), key=lambda kv: kv[0])))
+    return (bind.url.render_as_string(hide_password=True), ck.key, tuple(_frozen(b.effective_value) for b in ck.bindparams))
 
 
 @dataclass
@@ -251,6 +269,9 @@ class ListQuery:
         self.total_estimated = False
         if not count:
             return items, next_cursor, -1
+        if not cursor and not has_more:
+            # the first page holds every matching row: that is the exact total, no count query needed
+            return items, next_cursor, len(items)
         key = _count_key(self.session, count_base)
         cached = _LARGE_TOTALS.get(key)
         if cached is not None and time.monotonic() - cached[0] < LARGE_TOTAL_TTL:
