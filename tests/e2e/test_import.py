@@ -223,7 +223,13 @@ def test_duplicate_finder_merge_and_undo(page: Any, server: Server) -> None:
     assert status == 200 and not other.get("deleted_at"), other
     status, restored = server.api("GET", f"/api/v1/customers/{a_id}", user="admin")
     assert restored["email"] in (None, ""), restored
-    page.locator("[data-test=merge-history]").get_by_text("已撤销").wait_for()
+    status, merges = server.api("GET", "/api/v1/merges?entity_type=customer", user="admin")
+    merge = next(m for m in merges["items"] if m["survivor_id"] == a_id and m["other_id"] == b_id)
+    assert merge["undone_at"], merge
+    state = page.locator(f"[data-test=merge-history] [data-merge='{merge['id']}'] [data-test=merge-state]")
+    state.wait_for()
+    # "已由{name}撤销": the row says who undid it
+    assert "撤销" in state.inner_text() and merge["undone_by_name"] in state.inner_text()
     page.locator(f"[data-test=dup-pair][data-pair='{a_id}-{b_id}']").wait_for()
 
 
