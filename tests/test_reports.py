@@ -155,6 +155,29 @@ def test_completeness(api, data):
     assert [(i["id"], i["completeness"]) for i in items] == [(c[1], 100.0)]
 
 
+def test_a_department_move_carries_the_customer_counts(api, data, db):
+    """The state reports read the per-department customer counts (ADR 0017); a department move rewrites every
+    path with bulk UPDATEs, the counts' too: north_bj's customer now counts for the east, not the north."""
+    from kith.reports.rollup import CustomerCount, rebuild
+
+    before = {m: rep(api, "completeness", user=m)["customers"] for m in ("manager_north", "manager_east")}
+    w = api.world.depts
+    r = api.patch(f"/departments/{w['north_bj']}", {"parent_id": w["east"],
+                                                     "version": api.get(f"/departments/{w['north_bj']}").json()["version"]})
+    assert r.status_code == 200, r.text
+    after = {m: rep(api, "completeness", user=m)["customers"] for m in ("manager_north", "manager_east")}
+    assert after == {"manager_north": before["manager_north"] - 1, "manager_east": before["manager_east"] + 1}
+    assert rep(api, "completeness", department_id=w["east"])["customers"] == after["manager_east"]
+    db.expire_all()
+    kept = sorted(tuple(r) for r in db.execute(select(CustomerCount.owner_id, CustomerCount.department_path, CustomerCount.pooled,
+                                                          CustomerCount.filled, CustomerCount.n).where(CustomerCount.n != 0)))
+    rebuild(db.connection())
+    recount = sorted(tuple(r) for r in db.execute(select(CustomerCount.owner_id, CustomerCount.department_path, CustomerCount.pooled,
+                                                             CustomerCount.filled, CustomerCount.n)))
+    db.rollback()
+    assert kept == recount
+
+
 def test_followup_timeliness_and_followups_per_rep(api, data):
     d = rep(api, "followup_timeliness")
     assert (d["days"], d["customers"], d["timely"], d["overdue"], d["share"]) == (7, 4, 2, 2, 0.5)

@@ -296,8 +296,13 @@ class DepartmentResource(Resource):
         from kith.customers.models import Customer
         from kith.opportunities.models import Opportunity
 
+        from kith.reports.rollup import CustomerCount
+
         n = len(old) + 1
-        for model, col in ((Department, Department.path), *((m, m.department_path) for m in (Customer, Contact, Opportunity, Contract, Followup))):
+        # the report rollup's customer counts carry the path too (its key: the new prefix is the moved department's
+        # own id under its new parent, so no row of the new paths exists yet and the rewrite cannot collide)
+        for model, col in ((Department, Department.path), *((m, m.department_path) for m in (Customer, Contact, Opportunity, Contract, Followup)),
+                           (CustomerCount, CustomerCount.department_path)):
             session.execute(update(model).where(col.startswith(old, autoescape=True))
                             .values({col.key: literal(new, String()) + func.substr(col, n)}).execution_options(synchronize_session=False))
         session.expire_all()

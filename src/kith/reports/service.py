@@ -686,13 +686,19 @@ def _pool_events(ctx: Ctx, types: tuple[str, ...], a: datetime, b: datetime) -> 
 
 
 def r_pool(ctx: Ctx) -> dict[str, Any]:
-    s = ctx.session
+    """Inflow and claims of the period and the previous one: one pass over the pool events of both periods (joined
+    once to the customers for the scope) instead of one per figure."""
+    lo, hi = min(ctx.start, ctx.prev_start), max(ctx.end, ctx.prev_end)
+    types = POOL_INFLOW + POOL_CLAIM
+    inner = _pool_events(ctx, types, lo, hi).with_only_columns(Event.type, Event.occurred_at).subquery()
 
-    def n(types: tuple[str, ...], a: datetime, b: datetime) -> int:
-        return int(s.scalar(select(func.count()).select_from(_pool_events(ctx, types, a, b).subquery())) or 0)
+    def n(kinds: tuple[str, ...], a: datetime, b: datetime) -> Any:
+        return func.coalesce(func.sum(case((and_(inner.c.type.in_(kinds), _between(inner.c.occurred_at, a, b)), 1), else_=0)), 0)
 
-    return {"inflow": n(POOL_INFLOW, ctx.start, ctx.end), "claims": n(POOL_CLAIM, ctx.start, ctx.end),
-            "previous": {"inflow": n(POOL_INFLOW, ctx.prev_start, ctx.prev_end), "claims": n(POOL_CLAIM, ctx.prev_start, ctx.prev_end)}}
+    row = ctx.session.execute(select(n(POOL_INFLOW, ctx.start, ctx.end), n(POOL_CLAIM, ctx.start, ctx.end),
+                                     n(POOL_INFLOW, ctx.prev_start, ctx.prev_end), n(POOL_CLAIM, ctx.prev_start, ctx.prev_end))
+                              .select_from(inner)).one()
+    return {"inflow": int(row[0]), "claims": int(row[1]), "previous": {"inflow": int(row[2]), "claims": int(row[3])}}
 
 
 # name -> (compute, modules the viewer must be able to read)
