@@ -226,17 +226,29 @@ def test_handover_moves_everything_and_needs_the_transfer_right(api, pool, db, w
     assert_error(api.post("/handovers", {**body, "include": ["customers", "pets"]}, user="manager_north"), 422)
     # outside the manager's scope nothing moves
     assert api.post("/handovers", {**body, "dry_run": True}, user="manager_east").json()["counts"] == {
-        "customers": 0, "opportunities": 0, "contracts": 0, "tasks": 0}
+        "customers": 0, "opportunities": 0, "tasks": 0}
+    # a sales manager has no contract.transfer right: asking for contracts is refused, naming the field, nothing moves
+    refused = assert_error(api.post("/handovers", {**body, "include": ["customers", "contracts"]}, user="manager_north"), 403,
+                           field="include")
+    assert "contracts" in refused["fields"][0]["message"], refused
+    db.expire_all()
+    assert db.get(Customer, a["id"]).owner_id == leaver
 
     preview = api.post("/handovers", {**body, "dry_run": True}, user="manager_north")
     assert preview.status_code == 200, preview.text
-    assert preview.json()["counts"] == {"customers": 2, "opportunities": 1, "contracts": 1, "tasks": 1}
+    # without an explicit list: the kinds the caller may transfer
+    assert preview.json()["counts"] == {"customers": 2, "opportunities": 1, "tasks": 1}
     db.expire_all()
     assert db.get(Customer, a["id"]).owner_id == leaver  # a preview changes nothing
 
     r = api.post("/handovers", body, user="manager_north")
     assert r.status_code == 201, r.text
-    assert r.json()["counts"] == {"customers": 2, "opportunities": 1, "contracts": 1, "tasks": 1}
+    assert r.json()["counts"] == {"customers": 2, "opportunities": 1, "tasks": 1}
+    db.expire_all()
+    assert db.get(Contract, k["id"]).owner_id == leaver
+    # the administrator hands over what the manager could not
+    r2 = api.post("/handovers", {**body, "include": ["contracts"]})
+    assert r2.status_code == 201 and r2.json()["counts"] == {"contracts": 1}, r2.text
     record = api.get(r.headers["Location"].removeprefix("/api/v1"), user="manager_north").json()
     assert record["from_user_id"] == leaver and record["counts"]["customers"] == 2
     assert api.get(r.headers["Location"].removeprefix("/api/v1"), user="manager_east").status_code == 404

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from kith.access.actor import Actor
 from kith.access.policy import PROTECTED_FIELDS
@@ -44,6 +44,21 @@ def _scope_condition(actor: Actor, model: Any, scope: Any) -> list[ColumnElement
     return conds
 
 
+_POOLED_CUSTOMER: list[Any] = []
+
+
+def _pooled_customer() -> Any:
+    """The customers table under its own name for the pooled-parent check: a query that already joins customers
+    (search joins a contact's customer for its name) must not correlate the check to its own customer."""
+    if not _POOLED_CUSTOMER:
+        from sqlalchemy.orm import aliased
+
+        from kith.customers.models import Customer
+
+        _POOLED_CUSTOMER.append(aliased(Customer, name="pooled_parent"))
+    return _POOLED_CUSTOMER[0]
+
+
 def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElement[bool]:
     from kith.access.models import AccessGrant, RecordCollaborator
     from kith.core import clock
@@ -59,6 +74,11 @@ def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElem
         # a customer in the public pool (公海) has no effective owner: owner and department scopes stop reaching it
         # (pool_readable() decides who sees it in the pool; collaborators and grants still apply)
         conds = [and_(pooled.is_(None), or_(*conds))]
+    elif module in _GRANT_VIA and hasattr(model, "customer_id"):
+        # the same for a pooled customer's contacts and follow-ups (they keep their owner until someone claims the
+        # customer; the claim moves them): the previous owner's and department's scope no longer reaches them
+        pc = _pooled_customer()
+        conds = [and_(~exists().where(pc.id == model.customer_id, pc.pool_entered_at.is_not(None)), or_(*conds))]
     share = _SHARE_VIA.get(module)
     if share is not None:
         entity, column = share

@@ -49,6 +49,8 @@ MESSAGES: dict[str, dict[str, str]] = {
                       "en": "You released this customer recently; the {days}-day cool-down ends at {until}, claim it after that."},
     "pool_not_in_pool": {"zh-CN": "该客户不在公海中。", "en": "This customer is not in the pool."},
     "pool_already_in_pool": {"zh-CN": "该客户已在公海中。", "en": "This customer is already in the pool."},
+    "transfer_not_allowed": {"zh-CN": "您没有转移这些记录的权限：{kinds}。请取消勾选，由管理员交接。",
+                             "en": "You may not transfer these records: {kinds}. Leave them out; an administrator can hand them over."},
     "handover_same_user": {"zh-CN": "交接人与接收人不能是同一人。", "en": "The user handing over and the user receiving must differ."},
     # field-level codes
     "required": {"zh-CN": "必填。", "en": "This field is required."},

@@ -1,5 +1,6 @@
 """离职交接: hand a user's customers (with contacts and follow-ups), open deals, contracts and open tasks to another
-user in one step. Needs customer.transfer; only records the caller may change (their write scope) move."""
+user in one step. Needs customer.transfer, and each included kind its module's transfer right; only records the caller
+may change (their write scope) move."""
 
 from __future__ import annotations
 
@@ -15,6 +16,13 @@ from kith.core.errors import FieldError, KithError, validation
 from kith.core.ownership import set_owner
 
 INCLUDE = ("customers", "opportunities", "contracts", "tasks")
+MODULE = {"customers": "customer", "opportunities": "opportunity", "contracts": "contract", "tasks": "task"}
+
+
+def allowed_kinds(actor: Any) -> list[str]:
+    """What the caller may hand over: each kind needs its own module's transfer right (sales managers, for one,
+    may not re-own contracts)."""
+    return [k for k in INCLUDE if can(actor, MODULE[k], "transfer")]
 
 
 def _queries(actor: Any, from_id: int, customer_ids: list[int] | None) -> dict[str, Any]:
@@ -45,6 +53,9 @@ def handover(session: Session, actor: Any, *, from_user_id: int, to_user_id: int
 
     if not can(actor, "customer", "transfer"):
         raise KithError(403, "forbidden")
+    refused = [k for k in include if k not in allowed_kinds(actor)]
+    if refused:  # named, so the caller can leave them out (an administrator hands those over)
+        raise KithError(403, "forbidden", {"field": "include", "kinds": refused}, fields=[FieldError("include", "transfer_not_allowed", {"kinds": ", ".join(refused)})])
     from_user = session.get(User, from_user_id)
     to_user = session.get(User, to_user_id)
     errors = []

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from kith.access import Actor, require, strip, writable
-from kith.access.gate import can, pool_readable
+from kith.access.gate import can, check_filter, pool_readable
 from kith.auth.models import Department, User
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
@@ -17,7 +17,7 @@ from kith.core.resource import jsonable
 from kith.core.types import Name, RecordId, RefId, Text500
 from kith.customers.models import Customer
 from kith.pool import service
-from kith.pool.handover import INCLUDE, handover
+from kith.pool.handover import INCLUDE, allowed_kinds, handover
 from kith.pool.models import DEFAULT_MASKED, DEFAULT_VISIBLE, POOL_FIELDS, PoolRule
 
 router = APIRouter(tags=["pool"])
@@ -102,10 +102,15 @@ def list_pool(
 ) -> Any:
     require(actor, "pool", "read")
     cond = [Customer.deleted_at.is_(None), pool_readable(actor, Customer)]
-    if q:
-        cond.append(Customer.name.contains(q.strip(), autoescape=True))
-    if level:
-        cond.append(Customer.level == level)
+    unmasked = can(actor, "pool", "manage")
+    # a search or filter reaches only what the caller sees in clear (field rights, then the rule's masks)
+    for field, value, match in (("name", q, lambda v: Customer.name.contains(v.strip(), autoescape=True)),
+                                ("level", level, lambda v: Customer.level == v)):
+        if value:
+            check_filter(actor, "customer", field)
+            cond.append(match(value))
+            if not unmasked:
+                cond.append(service.in_clear(session, field))
     total = session.scalar(select(func.count()).select_from(Customer).where(*cond)) or 0
     stmt = select(Customer).where(*cond)
     if cursor:
@@ -115,7 +120,6 @@ def list_pool(
     rows = rows[:limit]
     rule_ids = {c.pool_rule_id for c in rows if c.pool_rule_id}
     rules = {r.id: r for r in session.scalars(select(PoolRule).where(PoolRule.id.in_(rule_ids)))} if rule_ids else {}
-    unmasked = can(actor, "pool", "manage")
     items = [strip(actor, "customer", service.pool_item(c, rules.get(c.pool_rule_id or 0), unmasked=unmasked)) for c in rows]
     return JSONResponse({"items": items, "total": total, "next_cursor": str(rows[-1].id) if more and rows else None})
 
@@ -245,8 +249,10 @@ def delete_rule(record_id: RecordId, actor: Actor = Depends(current_actor), sess
 @router.post("/handovers", status_code=201, summary="离职交接: hand all of a user's customers, open deals, contracts and open tasks to another user "
              "(dry_run=true: counts only, 200, nothing stored)")
 def create_handover(body: HandoverIn, actor: Actor = Depends(current_actor), session: Session = Depends(get_session)) -> Any:
+    # without an explicit list: everything the caller may transfer
+    include = list(dict.fromkeys(body.include)) if "include" in body.model_fields_set else allowed_kinds(actor) or list(INCLUDE)
     result = handover(session, actor, from_user_id=body.from_user_id, to_user_id=body.to_user_id,
-                      include=list(dict.fromkeys(body.include)), customer_ids=body.customer_ids, dry_run=body.dry_run)
+                      include=include, customer_ids=body.customer_ids, dry_run=body.dry_run)
     if body.dry_run:
         return JSONResponse(result)
     session.commit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, not_, or_, select
+from sqlalchemy import and_, exists, false, func, not_, or_, select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -256,11 +256,28 @@ def mask(field: str, value: Any) -> Any:
     return text[:1] + "***"
 
 
+def shown(rule: PoolRule | None) -> tuple[list[str], set[str]]:
+    """(fields a pool list shows, those of them masked until claimed) under a rule, or the defaults without one."""
+    visible = list(rule.visible_fields) if rule and rule.visible_fields else list(DEFAULT_VISIBLE)
+    masked = set(rule.masked_fields) if rule and rule.masked_fields is not None else set(DEFAULT_MASKED)
+    return visible, masked
+
+
+def in_clear(session: Session, field: str) -> Any:
+    """The pooled customers whose rule shows `field` unmasked: a search or filter on it must not reach the others
+    (matching a masked name substring by substring would read it)."""
+    rules = list(session.scalars(select(PoolRule)))
+    clear = [r.id for r in rules if field in shown(r)[0] and field not in shown(r)[1]]
+    cond = C.pool_rule_id.in_(clear) if clear else false()
+    if field in shown(None)[0] and field not in shown(None)[1]:  # customers without a (still existing) rule: the defaults
+        cond = or_(cond, C.pool_rule_id.is_(None), C.pool_rule_id.not_in([r.id for r in rules]) if rules else true())
+    return cond
+
+
 def pool_item(customer: C, rule: PoolRule | None, *, unmasked: bool) -> dict[str, Any]:
     from kith.core.resource import jsonable
 
-    visible = list(rule.visible_fields) if rule and rule.visible_fields else list(DEFAULT_VISIBLE)
-    masked = set(rule.masked_fields) if rule and rule.masked_fields is not None else set(DEFAULT_MASKED)
+    visible, masked = shown(rule)
     item: dict[str, Any] = {"id": customer.id, "pool_entered_at": jsonable(customer.pool_entered_at),
                             "pool_reason": customer.pool_reason, "pool_rule_id": customer.pool_rule_id}
     for name in visible:

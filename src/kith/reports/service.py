@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import True_
 
 from kith.access import Actor, can, readable
-from kith.access.gate import hidden_fields
+from kith.access.gate import check_filter, hidden_fields, strip
 from kith.activities.models import Event, Followup
 from kith.auth.models import Department, User
 from kith.contacts.models import Contact
@@ -372,7 +372,10 @@ def r_new_customers(ctx: Ctx) -> dict[str, Any]:
     combos = s.execute(select(Customer.source, Customer.industry, Customer.province, func.count()).where(
         *base, _between(Customer.created_at, ctx.start, ctx.end)).group_by(Customer.source, Customer.industry, Customer.province)).all()
     out: dict[str, Any] = {"total": sum(r[3] for r in combos), "previous": {"total": total(ctx.prev_start, ctx.prev_end)}}
-    for key, i in (("by_source", 0), ("by_industry", 1), ("by_region", 2)):
+    hidden = hidden_fields(ctx.actor, "customer")
+    for key, i, field in (("by_source", 0, "source"), ("by_industry", 1, "industry"), ("by_region", 2, "province")):
+        if field in hidden:  # a breakdown by a field the viewer may not see is absent, like the field
+            continue
         acc: dict[str, int] = {}
         for r in combos:
             acc[r[i] or ""] = acc.get(r[i] or "", 0) + r[3]
@@ -809,6 +812,7 @@ def records(session: Session, actor: Actor, name: str, params: dict[str, Any], b
                 col = {"source": C.source, "industry": C.industry, "region": C.province}.get(kind)
                 if col is None:
                     raise bad
+                check_filter(actor, "customer", col.key)  # filtering by a hidden field is an oracle: 403
                 conds.append(col == value if value else or_(col.is_(None), col == ""))
         elif name == "pool":
             types = {"inflow": POOL_INFLOW, "claims": POOL_CLAIM}.get(bucket)
@@ -865,6 +869,12 @@ def records(session: Session, actor: Actor, name: str, params: dict[str, Any], b
 
 
 def _record(actor: Actor, entity: str, obj: Any, filled: Any) -> dict[str, Any]:
+    """A drill-down row without the fields hidden from the viewer (absent, as in the record's own API)."""
+    module = "payment" if entity == "payment_plan" else entity
+    return strip(actor, module, _record_fields(actor, entity, obj, filled))
+
+
+def _record_fields(actor: Actor, entity: str, obj: Any, filled: Any) -> dict[str, Any]:
     def iso(v: Any) -> Any:
         return v.isoformat() if isinstance(v, (date, datetime)) else v
 

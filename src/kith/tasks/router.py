@@ -13,7 +13,7 @@ from kith.core import clock
 from kith.core.errors import FieldError, validation
 from kith.core.listing import F, ListSpec
 from kith.core.ownership import resolve_owner, set_owner
-from kith.core.resource import Resource, names_by_id
+from kith.core.resource import Resource
 from kith.core.types import AwareDatetime, LongText, Name, RefId
 from kith.customers.models import Customer
 from kith.customers.schemas import UserRef
@@ -85,7 +85,10 @@ class TaskResource(Resource):
     def context(self, session, actor, objs):
         ctx = super().context(session, actor, objs)
         ids = {o.customer_id for o in objs if o.customer_id}
-        ctx["customers"] = names_by_id(session, Customer.id, Customer.name, ids)
+        # the customer's name only when the caller may read the customer (a task assigned across departments
+        # keeps its customer_id, not a name the assignee could not look up)
+        ctx["customers"] = dict(session.execute(select(Customer.id, Customer.name).where(
+            Customer.id.in_(sorted(ids)), readable(actor, Customer, "customer"))).all()) if ids else {}
         return ctx
 
     def to_dict(self, session: Session, actor: Actor, obj: Task, ctx: dict[str, Any]) -> dict[str, Any]:

@@ -372,7 +372,8 @@ export function chartViews(p: ReportPayload, t: T, locale: string): ChartView[] 
         ['by_industry', 'industry', t('reports.v.byIndustry')],
         ['by_region', 'region', t('reports.v.byRegion')],
       ]
-      return dims.map(([key, kind, label]) => {
+      // a breakdown by a field hidden from the viewer is absent from the payload: no tab for it
+      return dims.filter(([key]) => key in d).map(([key, kind, label]) => {
         const rows = ((d[key] ?? []) as Row[]).slice(0, 15)
         const names = rows.map((r) => (r.bucket as string) || t('reports.blank'))
         return {
