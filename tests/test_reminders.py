@@ -251,3 +251,17 @@ def test_department_scoped_rule_and_inactive_rules(api, rules, db, world):
     assert [n.entity_id for n in notes(db, world, "rep_east", "reminder_no_followup")] == [east["id"]]
     assert not notes(db, world, "rep_north", "reminder_no_followup")
     _ = north
+
+
+def test_a_reminder_leaves_the_list_when_its_record_leaves_the_users_scope(api, rules, db, world):
+    """The reminder's text names the customer: after a transfer to another department the former owner no longer
+    reads the customer, so the reminder is no longer listed for them; the new owner's scan fires their own."""
+    c = api.customer(user="rep_north", level="B")
+    advance(api, days=8)
+    scan(db)
+    assert [i["entity_id"] for i in api.get("/reminders", user="rep_north").json()["items"]] == [c["id"]]
+    r = api.post("/customers/bulk", {"ids": [c["id"]], "action": "transfer", "owner_id": world.users["rep_east"]})
+    assert r.status_code == 200 and r.json()["changed"] == [c["id"]], r.text
+    assert api.get(f"/customers/{c['id']}", user="rep_north").status_code == 404
+    listed = api.get("/reminders", user="rep_north").json()
+    assert listed["items"] == [] and listed["total"] == 0

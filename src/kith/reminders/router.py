@@ -188,12 +188,33 @@ def my_reminders(limit: int = Query(50, ge=1, le=200), actor: Actor = Depends(cu
     for log in session.scalars(stmt):
         if _resolved(session, log):
             continue
-        if record_owner(session, log.entity_type, log.entity_id) is None:
-            continue
+        if record_owner(session, log.entity_type, log.entity_id) is None or not _still_readable(session, actor, log):
+            continue  # gone, or moved out of the user's scope since it fired (a transfer, a handover)
         items.append(_reminder_out(log, actor, current_language.get()))
         if len(items) >= limit:
             break
     return JSONResponse({"items": items, "total": len(items)})
+
+
+def _still_readable(session: Session, actor: Actor, log: ReminderLog) -> bool:
+    """A reminder's text names its record: it is listed only while the user may still read that record."""
+    from kith.access import readable
+    from kith.contracts.models import Contract, PaymentPlan
+    from kith.customers.models import Customer
+    from kith.opportunities.models import Opportunity
+    from kith.tasks.models import Task
+
+    if log.entity_type == "payment_plan":
+        stmt = select(PaymentPlan.id).join(Contract, Contract.id == PaymentPlan.contract_id).where(
+            PaymentPlan.id == log.entity_id, readable(actor, Contract, "contract"))
+    else:
+        found = {"customer": (Customer, "customer"), "opportunity": (Opportunity, "opportunity"), "task": (Task, "task"),
+                 "contract": (Contract, "contract")}.get(log.entity_type)
+        if found is None:
+            return False
+        model, module = found
+        stmt = select(model.id).where(model.id == log.entity_id, readable(actor, model, module))
+    return session.scalar(stmt) is not None
 
 
 def _resolved(session: Session, log: ReminderLog) -> bool:
