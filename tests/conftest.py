@@ -301,3 +301,19 @@ def assert_error(response, status: int, code: str | None = None, field: str | No
 
 
 _ = delete
+
+
+def assert_followup_days_exact(engine: Engine) -> None:
+    """The per-day follow-up counts (kith.reports.followup_days) equal a recount from the follow-ups."""
+    from sqlalchemy import select as _select
+
+    from kith.reports.followup_days import FollowupDayCount as R, rebuild
+
+    cols = (R.day, R.owner_id, R.department_path, R.pooled, R.n)
+    with engine.connect() as conn:
+        trans = conn.begin()
+        kept = sorted(tuple(r) for r in conn.execute(_select(*cols)))
+        rebuild(conn)
+        recount = sorted(tuple(r) for r in conn.execute(_select(*cols)))
+        trans.rollback()
+    assert kept == recount and recount, (kept, recount)

@@ -17,7 +17,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import inspect, select, text
 
-from conftest import assert_error
+from conftest import assert_error, assert_followup_days_exact
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -396,7 +396,7 @@ def test_other_kinds_opportunities_and_followups(api):
     _ = datetime
 
 
-def test_imported_followups_move_customer_followup_times_like_the_api_and_rollback_restores_them(api):
+def test_imported_followups_move_customer_followup_times_like_the_api_and_rollback_restores_them(api, engine):
     """Follow-ups imported move the customer's last / next follow-up times as follow-ups created through the API do
     (taken in time order, whatever the file order); rollback puts the earlier times back, except where they moved since."""
     tea = api.customer(name="杭州西湖龙井茶业有限公司")
@@ -442,6 +442,7 @@ def test_imported_followups_move_customer_followup_times_like_the_api_and_rollba
     r = api.post(f"/imports/{b['id']}/rollback")
     assert r.status_code == 200, r.text
     assert times(port)[:2] == (None, None) and times(tea) == tea_before and times(quiet) == quiet_before
+    assert_followup_days_exact(engine)  # the report's per-day counts followed the import's inserts and the rollback
 
     # import again; a follow-up added through the API afterwards moves the times again → rollback keeps those
     b = upload(api, data, "跟进.xlsx", kind="followup").json()
@@ -451,6 +452,7 @@ def test_imported_followups_move_customer_followup_times_like_the_api_and_rollba
     assert api.post(f"/imports/{b['id']}/rollback").status_code == 200
     last, nxt, _ = times(port)
     assert last.startswith("2026-03-01T02:00") and nxt.startswith("2026-03-09T02:00")
+    assert_followup_days_exact(engine)
 
 
 def test_parallel_analysis_finds_the_same_duplicates_as_the_sequential_one(api, monkeypatch):

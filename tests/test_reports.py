@@ -379,6 +379,9 @@ def test_cache_is_used_and_a_new_followup_invalidates_it(api, data, engine):
         conn.execute(text("INSERT INTO followups (customer_id, type, content, occurred_at, owner_id, department_id, department_path, "
                           "version, created_at, updated_at) SELECT customer_id, type, 'raw', occurred_at, owner_id, department_id, "
                           "department_path, 1, created_at, updated_at FROM followups WHERE content = 'f1'"))
+        from kith.reports.followup_days import rebuild
+
+        rebuild(conn)  # the per-day counts too (a bulk load does the same), only the cache generation is not bumped
     assert rep(api, "followup_timeliness")["followups"] == 3
     # a follow-up through the application bumps the generation: both new rows are counted now
     r = api.post("/followups", {"customer_id": data["c"][1], "type": "call", "content": "新跟进"}, user="rep_north")
@@ -561,3 +564,77 @@ def test_contracts_payments_of_deleted_contracts_are_left_out_for_every_scope(ap
     for k in ("payments", "planned"):
         assert d[k] == sum(x[k] for x in parts)
     assert d["received_amount"] == parts[1]["received_amount"] and parts[0]["received_amount"] == "0.00"
+
+
+def test_followup_day_counts_stay_exact_through_every_write_path(api, data, db, engine):
+    """The per-day follow-up counts behind follow-up timeliness and the ranking (ADR 0017 part 4) are kept on write:
+    after a create, a change of day, a delete and restore, a customer transfer, a release to the pool and an
+    assignment out of it, a department move, and a merge and its undo, they equal a recount; and the reports read
+    them (a row written behind the application's back is not counted until a recount)."""
+    from kith.access import load_actor
+    from kith.activities.models import Followup
+    from kith.auth.models import User
+    from kith.pool.service import ensure_default_rules
+    from kith.reports import service as rs
+    from conftest import assert_followup_days_exact
+
+    ensure_default_rules(db)
+    db.commit()
+    u, c, w = data["u"], data["c"], api.world.depts
+    assert_followup_days_exact(engine)
+    r = api.post("/followups", {"customer_id": c[1], "type": "call", "content": "新跟进"}, user="rep_north")
+    assert r.status_code == 201, r.text
+    fu = r.json()
+    assert_followup_days_exact(engine)
+    r = api.patch(f"/followups/{fu['id']}", {"occurred_at": "2026-11-03T02:00:00Z", "version": fu["version"]}, user="rep_north")
+    assert r.status_code == 200, r.text
+    assert_followup_days_exact(engine)
+    assert api.delete(f"/followups/{fu['id']}", user="rep_north").status_code == 204
+    assert_followup_days_exact(engine)
+    assert api.post(f"/followups/{fu['id']}/restore").status_code == 200
+    assert_followup_days_exact(engine)
+    # a transfer moves the customer's follow-ups with one bulk UPDATE
+    r = api.post("/customers/bulk", {"ids": [c[1]], "action": "transfer", "owner_id": u["rep_north_bj"]})
+    assert r.status_code == 200 and r.json()["changed"] == [c[1]], r.text
+    assert_followup_days_exact(engine)
+    # into the pool: the follow-ups leave the owner's scope (pooled flag); assigned out again
+    assert api.post(f"/customers/{c[1]}/release", {"reason": "暂无需求"}).status_code == 200
+    assert_followup_days_exact(engine)
+    assert api.post(f"/pool/{c[1]}/assign", {"owner_id": u["rep_north"]}).status_code == 200
+    assert_followup_days_exact(engine)
+    # a department move rewrites every path with bulk UPDATEs
+    r = api.patch(f"/departments/{w['north_bj']}", {"parent_id": w["east"],
+                                                     "version": api.get(f"/departments/{w['north_bj']}").json()["version"]})
+    assert r.status_code == 200, r.text
+    assert_followup_days_exact(engine)
+    # a merge re-links (and re-owns) the other customer's follow-ups; the undo moves them back
+    survivor = api.get(f"/customers/{c[2]}").json()
+    r = api.post(f"/customers/{c[2]}/merge", {"other_id": c[4], "version": survivor["version"]})
+    assert r.status_code == 200, r.text
+    assert_followup_days_exact(engine)
+    assert api.post(f"/merges/{r.json()['merge_id']}/undo").status_code == 200
+    assert_followup_days_exact(engine)
+
+    def count(user: str) -> int:
+        actor = load_actor(db, db.get(User, u[user]))
+        return rs.run(db, actor, "followup_timeliness", {"period": "month"}, use_cache=False)["data"]["followups"]
+
+    before = count("admin")
+    with engine.begin() as conn:
+        conn.execute(Followup.__table__.insert().values(customer_id=c[1], type="note", content="raw", occurred_at=clock.now(),
+                                                         owner_id=u["rep_north"], department_id=world_dept(db, u["rep_north"]),
+                                                         department_path="/", version=1, created_at=clock.now(),
+                                                         updated_at=clock.now()))
+    db.expire_all()
+    assert count("admin") == before  # read from the per-day counts, which this raw row bypassed
+    with engine.begin() as conn:
+        from kith.reports.followup_days import rebuild
+
+        rebuild(conn)
+    assert count("admin") == before + 1
+
+
+def world_dept(db, user_id: int) -> int:
+    from kith.auth.models import User
+
+    return db.get(User, user_id).department_id

@@ -74,11 +74,16 @@ def _condition(actor: Actor, model: Any, module: str, write: bool) -> ColumnElem
         # a customer in the public pool (公海) has no effective owner: owner and department scopes stop reaching it
         # (pool_readable() decides who sees it in the pool; collaborators and grants still apply)
         conds = [and_(pooled.is_(None), or_(*conds))]
-    elif module in _GRANT_VIA and hasattr(model, "customer_id"):
+    elif module in _GRANT_VIA and (hasattr(model, "customer_id") or hasattr(model, "parent_pooled")):
         # the same for a pooled customer's contacts and follow-ups (they keep their owner until someone claims the
-        # customer; the claim moves them): the previous owner's and department's scope no longer reaches them
-        pc = _pooled_customer()
-        conds = [and_(~exists().where(pc.id == model.customer_id, pc.pool_entered_at.is_not(None)), or_(*conds))]
+        # customer; the claim moves them): the previous owner's and department's scope no longer reaches them.
+        # A report rollup carries the flag itself (`parent_pooled`, kith.reports.followup_days).
+        if hasattr(model, "parent_pooled"):
+            guard = model.parent_pooled == 0
+        else:
+            pc = _pooled_customer()
+            guard = ~exists().where(pc.id == model.customer_id, pc.pool_entered_at.is_not(None))
+        conds = [and_(guard, or_(*conds))]
     share = _SHARE_VIA.get(module)
     if share is not None:
         entity, column = share

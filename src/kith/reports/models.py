@@ -40,3 +40,4 @@ REPORT_INDEXES = [
 # the exact customer counts behind completeness / follow-up timeliness, kept by a flush listener (ADR 0017)
 from kith.reports.rollup import CustomerCount  # noqa: E402,F401
 from kith.reports.stage_days import StageDayCount  # noqa: E402,F401
+from kith.reports.followup_days import FollowupDayCount  # noqa: E402,F401

@@ -266,6 +266,41 @@ def _rollup_conds(ctx: Ctx) -> list[Any] | None:
     return conds
 
 
+def _followups_by_owner(ctx: Ctx, *, previous: bool) -> tuple[dict[int, int], dict[int, int]]:
+    """Follow-ups per owner in the period (and the previous one): from the per-day counts (kith.reports.followup_days)
+    when they answer exactly — the viewer's days are the rollup's and the scope is over owner and department —
+    else from the follow-ups themselves. Both periods are adjacent (prev_end == start): one range, split by a flag."""
+    from kith.reports.followup_days import FollowupDayCount as R, FollowupDayView
+    from kith.reports.stage_days import ROLLUP_TZ
+
+    s = ctx.session
+    cur: dict[int, int] = {}
+    prev: dict[int, int] = {}
+    conds: list[Any] | None = None
+    if (ctx.actor.timezone or "Asia/Shanghai") == ROLLUP_TZ:
+        try:
+            conds = [readable(ctx.actor, FollowupDayView, "followup")]
+        except AttributeError:
+            conds = None
+    if conds is not None:
+        if ctx.department_path:
+            conds.append(R.department_path.startswith(ctx.department_path, autoescape=True))
+        if ctx.owner_id is not None:
+            conds.append(R.owner_id == ctx.owner_id)
+        is_cur = case((R.day >= ctx.d_start, 1), else_=0)
+        rows = s.execute(select(R.owner_id, is_cur, func.sum(R.n)).where(
+            *conds, R.day >= (ctx.dp_start if previous else ctx.d_start), R.day < ctx.d_end).group_by(R.owner_id, is_cur)).all()
+    else:
+        is_cur = case((Followup.occurred_at >= ctx.start, 1), else_=0)
+        rows = s.execute(select(Followup.owner_id, is_cur, func.count()).where(
+            *scoped(ctx, Followup, "followup"), _between(Followup.occurred_at, ctx.prev_start if previous else ctx.start, ctx.end))
+            .group_by(Followup.owner_id, is_cur)).all()
+    for o, c, n in rows:
+        if n:
+            (cur if c else prev)[o] = int(n)
+    return cur, prev
+
+
 def _tune(session: Session) -> None:
     """Big group-bys sort in memory rather than on disk; no JIT (this transaction only). The report
     queries' cost estimates cross jit_above_cost at 1M rows, and compiling them took ~1 s on this machine
@@ -340,14 +375,7 @@ def r_followup_timeliness(ctx: Ctx) -> dict[str, Any]:
         tim += t
     out.update({"customers": tot, "timely": tim, "overdue": tot - tim, "share": _ratio(tim, tot)})
     if can(ctx.actor, "followup", "read"):
-        # both periods (adjacent: prev_end == start) in one range scan, split by a flag
-        is_cur = case((Followup.occurred_at >= ctx.start, 1), else_=0)
-        cur: dict[int, int] = {}
-        prev: dict[int, int] = {}
-        for o, c, n in s.execute(select(Followup.owner_id, is_cur, func.count()).where(
-                *scoped(ctx, Followup, "followup"), _between(Followup.occurred_at, ctx.prev_start, ctx.end))
-                .group_by(Followup.owner_id, is_cur)).all():
-            (cur if c else prev)[o] = n
+        cur, prev = _followups_by_owner(ctx, previous=True)
         out["followups"] = sum(cur.values())
         out["previous"] = {"followups": sum(prev.values())}
         for o, n in cur.items():
@@ -593,8 +621,7 @@ def r_ranking(ctx: Ctx) -> dict[str, Any]:
         put(s.execute(select(Customer.owner_id, func.count()).where(*scoped(ctx, Customer, "customer"), _between(
             Customer.created_at, ctx.start, ctx.end)).group_by(Customer.owner_id)).all(), ("new_customers",))
     if can(ctx.actor, "followup", "read"):
-        put(s.execute(select(Followup.owner_id, func.count()).where(*scoped(ctx, Followup, "followup"), _between(
-            Followup.occurred_at, ctx.start, ctx.end)).group_by(Followup.owner_id)).all(), ("followups",))
+        put(list(_followups_by_owner(ctx, previous=False)[0].items()), ("followups",))
     names = _names(s, set(per))
     fields = [*keys, "new_customers", "followups"]
     for r in per.values():
