@@ -310,6 +310,9 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
         from kith.reports import stage_days
 
         stage_days.rebuild(session.connection())
+        from kith.reports import followup_days
+
+        followup_days.rebuild(session.connection())
         session.commit()
         for table in TABLES:
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), GREATEST((SELECT max(id) FROM {table}), 1))"))

@@ -479,10 +479,11 @@ def generate(url: str, customers: int, seed: int = 42, chunk: int = 2000, worker
         recreate_indexes(session, ddl)
         fix_sequences(session)
         # Core inserts bypass the flush listeners that keep the report rollups exact (ADR 0017): recount
-        from kith.reports import rollup, stage_days
+        from kith.reports import followup_days, rollup, stage_days
 
         rollup.rebuild(session.connection())
         stage_days.rebuild(session.connection())
+        followup_days.rebuild(session.connection())
         session.commit()
         log(f"indexes rebuilt in {time.perf_counter() - t_idx:.1f}s")
     # ANALYZE outside a transaction (PostgreSQL VACUUM needs autocommit)
