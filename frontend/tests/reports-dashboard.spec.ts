@@ -127,6 +127,12 @@ describe('report helpers', () => {
     expect(drillAt(views[0]!, 2, 0)?.bucket).toBe('followups:4')
     const nc = payload('new_customers', { total: 2, previous: { total: 1 }, by_source: [{ bucket: '', customers: 2 }], by_industry: [], by_region: [] })
     expect(drillAt(chartViews(nc, t, 'zh-CN')[0]!, 0, 0)).toMatchObject({ bucket: 'source:', label: '按来源 · 未填写' })
+    expect(chartViews(nc, t, 'zh-CN').map((v) => v.key)).toEqual(['by_source', 'by_industry', 'by_region'])
+  })
+
+  it('shows no tab for a breakdown the API left out (a field hidden from the viewer)', () => {
+    const nc = payload('new_customers', { total: 2, previous: { total: 1 }, by_source: [{ bucket: '官网', customers: 2 }], by_region: [] })
+    expect(chartViews(nc, t, 'zh-CN').map((v) => v.key)).toEqual(['by_source', 'by_region'])
   })
 
   it('links drill-down records to their screens', () => {
