@@ -31,6 +31,7 @@ from kith.activities.models import Followup
 from kith.customers.models import Customer
 from kith.db.base import Base, BigID
 from kith.reports.stage_days import ROLLUP_TZ
+from kith.reports.upsert import add_deltas, table_present
 
 _TZ = ZoneInfo(ROLLUP_TZ)
 _KEYS = ("occurred_at", "owner_id", "department_path", "deleted_at", "customer_id")
@@ -88,30 +89,13 @@ def apply(conn: Any, before: Counter[Key], after: Counter[Key]) -> None:
     delta = {k: v for k, v in delta.items() if v}
     if not delta:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     T = FollowupDayCount.__table__
     rows = [{"day": k[0], "owner_id": k[1], "department_path": k[2], "pooled": k[3], "n": v} for k, v in sorted(delta.items())]
-    stmt = insert(T)
-    stmt = stmt.on_conflict_do_update(index_elements=[T.c.day, T.c.owner_id, T.c.department_path, T.c.pooled],
-                                      set_={"n": T.c.n + stmt.excluded.n})
-    conn.execute(stmt, rows)
-    if any(v < 0 for v in delta.values()):  # groups that emptied go
-        conn.execute(delete(T).where(T.c.n == 0))
+    add_deltas(conn, T, ["day", "owner_id", "department_path", "pooled"], ["n"], rows, any(v < 0 for v in delta.values()))
 
 
 def has_table(conn: Any) -> bool:
-    """False on a database not migrated to 0019 yet; only a positive answer is remembered (per connection)."""
-    if conn.info.get("kith_followup_days"):
-        return True
-    from sqlalchemy import inspect as sa_inspect
-
-    found = sa_inspect(conn).has_table("report_followup_days")
-    if found:
-        conn.info["kith_followup_days"] = True
-    return found
+    return table_present(conn, "report_followup_days")
 
 
 def rebuild(conn: Any) -> None:

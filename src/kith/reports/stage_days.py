@@ -28,6 +28,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from kith.db.base import Base, BigID
 from kith.opportunities.models import StageHistory
+from kith.reports.upsert import add_deltas, table_present
 
 ROLLUP_TZ = "Asia/Shanghai"  # the default user time zone; actors in another zone get the per-entry query
 _TZ = ZoneInfo(ROLLUP_TZ)
@@ -107,31 +108,15 @@ def apply(conn: Any, before: dict[Key, list[int]], after: dict[Key, list[int]]) 
             delta[k] = d
     if not delta:
         return
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     T = StageDayCount.__table__
     rows = [{"day": k[0], "stage_id": k[1], "owner_id": k[2], "department_path": k[3], "n": v[0], "n_open": v[1],
              "closed_us": v[2], "open_start_us": v[3]} for k, v in sorted(delta.items())]
-    stmt = insert(T)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[T.c.day, T.c.stage_id, T.c.owner_id, T.c.department_path],
-        set_={c: T.c[c] + stmt.excluded[c] for c in ("n", "n_open", "closed_us", "open_start_us")})
-    conn.execute(stmt, rows)
-    if any(v[0] < 0 for v in delta.values()):  # groups that emptied go
-        conn.execute(delete(T).where(T.c.n == 0))
+    add_deltas(conn, T, ["day", "stage_id", "owner_id", "department_path"], ["n", "n_open", "closed_us", "open_start_us"], rows,
+               any(v[0] < 0 for v in delta.values()))
 
 
 def has_table(conn: Any) -> bool:
-    if conn.info.get("kith_stage_days"):
-        return True
-    from sqlalchemy import inspect as sa_inspect
-
-    found = sa_inspect(conn).has_table("report_stage_days")
-    if found:
-        conn.info["kith_stage_days"] = True
-    return found
+    return table_present(conn, "report_stage_days")
 
 
 def rebuild(conn: Any) -> None:
