@@ -258,3 +258,33 @@ def test_totals_exact_on_small_sets_estimated_on_large_ones(api, engine, monkeyp
     if engine.dialect.name != "postgresql":
         assert again["total"] == 8
     listing._LARGE_TOTALS.clear()
+
+
+def test_exact_totals_are_reused_until_anything_commits(api, engine):
+    """A list's exact total is remembered for the same query while the database is unchanged (ADR 0024), and
+    any commit — through the API, or straight to the database from another connection — makes it count again."""
+    import kith.core.listing as listing
+    from sqlalchemy import text
+
+    for i in range(5):
+        api.customer(name=f"总数缓存{i}")
+    first = api.get("/customers", params={"limit": 2, "q": "总数缓存"}).json()
+    assert first["total"] == 5 and "total_estimated" not in first
+    assert any(v[1] == 5 for v in listing._EXACT_TOTALS.values())
+    again = api.get("/customers", params={"limit": 2, "q": "总数缓存", "cursor": first["next_cursor"]}).json()
+    assert again["total"] == 5
+    api.customer(name="总数缓存5")  # a commit through the API
+    assert api.get("/customers", params={"limit": 2, "q": "总数缓存"}).json()["total"] == 6
+    # a commit that bypasses this process's sessions (another process, a script): soft-delete one row directly
+    with engine.connect() as conn:
+        conn.execute(text("UPDATE customers SET deleted_at = CURRENT_TIMESTAMP WHERE name = '总数缓存0'"))
+        conn.commit()
+    assert api.get("/customers", params={"limit": 2, "q": "总数缓存"}).json()["total"] == 5
+    other = engine.raw_connection()  # a raw DB-API commit: no SQLAlchemy event at all
+    try:
+        cur = other.cursor()
+        cur.execute("UPDATE customers SET deleted_at = CURRENT_TIMESTAMP WHERE name = '总数缓存1'")
+        other.commit()
+    finally:
+        other.close()
+    assert api.get("/customers", params={"limit": 2, "q": "总数缓存"}).json()["total"] == 4

@@ -26,6 +26,19 @@ MAX_LIMIT = 200
 COUNT_CAP = 10_000
 LARGE_TOTAL_TTL = 60.0
 _LARGE_TOTALS: dict[tuple[Any, ...], tuple[float, int]] = {}
+# Exact totals, reused while the database has not changed (kith.db.changes.token; ADR 0024): the next pages of a
+# list, a list opened again, the same search typed again. Any commit anywhere invalidates them all.
+_EXACT_TOTALS: dict[tuple[Any, ...], tuple[Any, int]] = {}
+EXACT_TOTALS_MAX = 4096
+
+
+def _trim(cache: dict[Any, Any], size: int) -> None:
+    """Drop the oldest entries (insertion order) beyond `size`; request threads share the dict."""
+    while len(cache) > size:
+        try:
+            cache.pop(next(iter(cache)), None)
+        except (RuntimeError, StopIteration):  # changed by another thread meanwhile: try again
+            continue
 
 
 def _frozen(value: Any) -> Any:
@@ -277,13 +290,22 @@ class ListQuery:
         if cached is not None and time.monotonic() - cached[0] < LARGE_TOTAL_TTL:
             self.total_estimated = True
             return items, next_cursor, cached[1]
+        from kith.db import changes
+
+        token = changes.token(self.session)
+        exact = _EXACT_TOTALS.get(key) if token is not None else None
+        if exact is not None and exact[0] == token:
+            return items, next_cursor, exact[1]
         total = self.session.scalar(select(func.count()).select_from(count_base.limit(COUNT_CAP + 1).subquery())) or 0
+        if total <= COUNT_CAP and token is not None:
+            _EXACT_TOTALS.pop(key, None)
+            _EXACT_TOTALS[key] = (token, total)
+            _trim(_EXACT_TOTALS, EXACT_TOTALS_MAX)
         if total > COUNT_CAP:
             total = self._large_total(count_base)
             self.total_estimated = True
             _LARGE_TOTALS[key] = (time.monotonic(), total)
-            while len(_LARGE_TOTALS) > 2048:
-                _LARGE_TOTALS.pop(next(iter(_LARGE_TOTALS)))
+            _trim(_LARGE_TOTALS, 2048)
         return items, next_cursor, total
 
     def _large_total(self, count_base: Select[Any]) -> int:

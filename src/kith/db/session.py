@@ -30,7 +30,11 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        # A pool as large as PostgreSQL's: the default (5 + 10 overflow) closes every overflow connection on
+        # return, so under 16 concurrent requests most requests opened a fresh connection (pragmas, and a
+        # cold 64 MB page cache each time).
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20,
+                               connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
@@ -51,10 +55,19 @@ def dispose_engines() -> None:
     _engines.clear()
 
 
+_factories: dict[int, tuple[Engine, sessionmaker[Session]]] = {}
+
+
 def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """One sessionmaker per engine (requests ask for it every time)."""
+    hit = _factories.get(id(engine))
+    if hit is not None and hit[0] is engine:
+        return hit[1]
     import kith.db.models  # noqa: F401  (every model mapped, search listeners registered)
 
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    factory = sessionmaker(bind=engine, expire_on_commit=False, autoflush=True)
+    _factories[id(engine)] = (engine, factory)
+    return factory
 
 
 @contextmanager
