@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     log_json: bool | None = None  # None: JSON when stdout is not a terminal
     log_level: str = "INFO"
     sql_echo: bool = False
+    request_threads: int | None = Field(default=None, ge=1, le=200, description=(
+        "threads a server process runs blocking request work on; default 1 on SQLite, 8 on PostgreSQL (ADR 0024)"))
 
     @field_validator("database_url")
     @classmethod

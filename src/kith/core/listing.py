@@ -122,14 +122,6 @@ def parse_value(name: str, kind: str, raw: str) -> Any:
     return raw
 
 
-def light_options(model: Any) -> tuple[Any, ...]:
-    """Loader options that leave the search columns (normalised text and its grams: big, never shown) in
-    the database; they load on first access if some code ever needs them."""
-    from sqlalchemy.orm import defer
-
-    return (defer(model.search_text), defer(model.search_grams))
-
-
 def _encode_cursor(sort: str, value: Any, last_id: int) -> str:
     if isinstance(value, (datetime, date)):
         value = value.isoformat()
@@ -241,9 +233,7 @@ class ListQuery:
             raise field_error("limit", "invalid_choice", status=400, choices="1–200")
         sort, f, desc = self._sort()
         model = self.spec.model
-        stmt = select(model).where(*self.where)
-        if hasattr(model, "search_grams"):
-            stmt = stmt.options(*light_options(model))
+        stmt = select(model).where(*self.where)  # the search columns stay unloaded (deferred in SearchMixin)
         if extra:
             stmt = extra(stmt)
         count_base = stmt.with_only_columns(model.id).order_by(None)

@@ -24,7 +24,7 @@ from kith.core import clock, idempotency
 from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session
 from kith.core.errors import FieldError, KithError, not_found, validation
-from kith.core.listing import ListQuery, ListSpec, light_options
+from kith.core.listing import ListQuery, ListSpec
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
@@ -122,8 +122,6 @@ class Resource:
     # ---- visibility -------------------------------------------------------------------------
     def visible_query(self, actor: Actor):
         stmt = select(self.model)
-        if hasattr(self.model, "search_grams"):
-            stmt = stmt.options(*light_options(self.model))
         if self.scoped:
             stmt = stmt.where(readable(actor, self.model, self.module))
         else:

@@ -127,7 +127,8 @@ class SoftDeleteMixin:
 
 
 class SearchMixin:
-    """Normalised search text (LIKE recheck) and its 1/2-grams (index)."""
+    """Normalised search text (LIKE recheck) and its 1/2-grams (index). Deferred at the mapper: they are big and
+    never shown, so no query loads them unless asked (a per-query `defer()` option cost a callable per loaded row)."""
 
-    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    search_grams: Mapped[list[str] | None] = mapped_column(GramArray(), nullable=True)
+    search_text: Mapped[str] = mapped_column(Text, nullable=False, default="", deferred=True)
+    search_grams: Mapped[list[str] | None] = mapped_column(GramArray(), nullable=True, deferred=True)
