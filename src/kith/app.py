@@ -166,7 +166,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         import anyio.to_thread
 
-        # How many requests run their blocking part at once (ADR 0024). More threads than the work can use
+        # How many requests run their blocking part at once (ADR 0025). More threads than the work can use
         # only make them queue for the GIL: SQLite runs in this process, so its queries are this process's CPU.
         threads = settings.request_threads or (1 if settings.is_sqlite else 8)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads

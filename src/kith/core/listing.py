@@ -26,7 +26,7 @@ MAX_LIMIT = 200
 COUNT_CAP = 10_000
 LARGE_TOTAL_TTL = 60.0
 _LARGE_TOTALS: dict[tuple[Any, ...], tuple[float, int]] = {}
-# Exact totals, reused while the database has not changed (kith.db.changes.token; ADR 0024): the next pages of a
+# Exact totals, reused while the database has not changed (kith.db.changes.token; ADR 0025): the next pages of a
 # list, a list opened again, the same search typed again. Any commit anywhere invalidates them all.
 _EXACT_TOTALS: dict[tuple[Any, ...], tuple[Any, int]] = {}
 EXACT_TOTALS_MAX = 4096

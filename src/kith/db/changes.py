@@ -1,4 +1,4 @@
-"""Has the database changed? A cheap token for caches of query results (ADR 0024).
+"""Has the database changed? A cheap token for caches of query results (ADR 0025).
 
 `token(session)` answers a value that differs whenever a commit may have happened since the last time the same
 value was answered, from this process or any other; or None when the session's own transaction has written (its
