@@ -119,3 +119,69 @@ def test_search_subtitles_respect_field_rights(api, db, people):
     hits = api.get("/search", params={"q": "华信"}, user="marketing").json()["items"]
     assert hits and all("6234" not in (h["subtitle"] or "") for h in hits)
     assert "138-1234-5678" in str(api.get("/search", params={"q": "张伟"}).json())
+
+
+def test_long_queries_use_the_trigram_index(api, engine, people):
+    """Three characters or more: the trigram index (FTS5 trigram table on SQLite, pg_trgm GIN on PostgreSQL)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from kith.customers.models import Customer
+    from kith.search.index import match
+
+    with Session(engine) as s:
+        compiled = select(Customer.id).where(match(s, Customer, "huaxin")).compile(engine)
+        conn = s.connection()
+        if engine.dialect.name == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup)
+            text = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, params))
+            assert "customers_fts_tri VIRTUAL TABLE INDEX" in text, text
+        else:
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            text = " ".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params))
+            assert "ix_customers_search_trgm" in text, text
+
+
+def test_trigram_index_follows_every_write_path(api, engine, people):
+    """The trigram index is kept by the database (triggers on SQLite): API updates and deletes, and rows written
+    without the ORM (as the import and its rollback do) are found exactly as a substring scan finds them."""
+    from sqlalchemy import func, insert, select, text
+    from sqlalchemy.orm import Session
+
+    from kith.customers.models import Customer
+    from kith.search.index import match, values_for
+
+    def names(q):
+        return {c["name"] for c in api.get("/customers", params={"q": q, "limit": 200}).json()["items"]}
+
+    acme = people["acme"]
+    assert names("huaxin") == {"北京华信科技有限公司"}
+    r = api.patch(f"/customers/{acme['id']}", {"name": "北京远航物流有限公司", "version": acme["version"]})
+    assert r.status_code == 200, r.text
+    assert names("huaxinke") == set() and names("华信科") == set()  # the e-mail info@huaxin.cn still says "huaxin"
+    assert names("yuanhang") == {"北京远航物流有限公司"} and names("远航物") == {"北京远航物流有限公司"}
+    r = api.delete(f"/customers/{acme['id']}")
+    assert r.status_code == 204, r.text
+    assert names("yuanhang") == set()
+    r = api.post(f"/customers/{acme['id']}/restore", {})
+    assert r.status_code == 200, r.text
+    assert names("yuanhang") == {"北京远航物流有限公司"}
+
+    with Session(engine) as s:  # a Core insert, as the import writes created records
+        owner = s.execute(text("SELECT id, department_id FROM users WHERE username = 'admin'")).one()
+        row = Customer(name="杭州核心直写科技有限公司", phone="+8657188886666")
+        st = " ".join(values_for(row))
+        new_id = s.execute(insert(Customer).values(name=row.name, name_key="核心直写", phone=row.phone, owner_id=owner[0], department_id=owner[1],
+                                                  department_path="/", search_text=st, version=1)
+                           .returning(Customer.id)).scalar_one()
+        s.commit()
+        assert names("hexinzhixie") == {"杭州核心直写科技有限公司"} and names("88886") == {"杭州核心直写科技有限公司"}
+        s.execute(text("DELETE FROM customers WHERE id = :i"), {"i": new_id})  # as a rollback removes a creation
+        s.commit()
+        assert names("hexinzhixie") == set()
+        # the index answers exactly what a substring scan answers
+        for q in ("youxian", "公司", "有限公司", "yxgs", "5555", "gongsi"):
+            indexed = set(s.scalars(select(Customer.id).where(match(s, Customer, q))))
+            scanned = set(s.scalars(select(Customer.id).where(Customer.search_text.contains(q))))
+            assert indexed == scanned, q
+        assert s.scalar(select(func.count()).select_from(Customer)) >= 2

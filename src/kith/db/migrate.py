@@ -36,6 +36,6 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
     # FTS5 tables, partial, pattern and gram indexes are created by hand in the migrations
     if type_ == "table" and name and "_fts" in name:
         return False
-    if type_ == "index" and reflected and compare_to is None and name and ("_live_" in name or name.endswith(("_pattern", "_search_grams"))):
+    if type_ == "index" and reflected and compare_to is None and name and ("_live_" in name or name.endswith(("_pattern", "_search_grams", "_search_trgm"))):
         return False
     return True
