@@ -483,3 +483,53 @@ def test_parallel_analysis_finds_the_same_duplicates_as_the_sequential_one(api, 
     actions = [a for a, _, _ in sequential.values()]
     assert actions.count("skip") == 4 and actions.count("create") == 40
     assert {c["source"] for _, cands, _ in sequential.values() for c in cands} == {"existing", "file"}
+
+
+def test_run_with_the_search_helper_writes_the_records_the_orm_would(api, db, monkeypatch):
+    """Large runs get the created records' search values (pinyin, grams, name key) from a forked helper process that
+    reads the pending rows ahead of the writes; on PostgreSQL the records and the analysed rows go in with COPY. The
+    records are those the ORM writes: search text, grams (FTS rows on SQLite), name key, events, counts."""
+    from kith.core.normalize import grams_of, normalize_company
+    from kith.imports import service
+    from kith.search.index import values_for
+
+    monkeypatch.setattr(service, "PARALLEL_FROM", 10)
+    taken: list[int] = []
+    take = service._SearchAhead.take
+
+    def spy(self, rows):
+        out = take(self, rows)
+        taken.append(len(out))
+        return out
+
+    monkeypatch.setattr(service._SearchAhead, "take", spy)
+    monkeypatch.setattr(service, "CHUNK", 7)  # several chunks, so the helper runs ahead of the writes
+    rows = [["客户名称", "电话", "邮箱", "城市"]]
+    for i in range(45):
+        rows.append([f"{'重庆' if i % 3 else 'Acme'}渝中第{i}号火锅餐饮有限公司", f"023-6{i:07d}", f"Boss{i}@HuoGuo.cn", "重庆"])
+    rows += [["", "abc", "x@", None], ["重庆渝中第4号火锅餐饮有限公司", "023-60000004", None, "重庆"]]
+    b = upload(api, make_xlsx(rows), "ahead.xlsx").json()
+    r = api.post(f"/imports/{b['id']}/run", headers={"Idempotency-Key": "ahead-1"})
+    assert r.status_code == 202, r.text
+    done = api.get(f"/imports/{b['id']}").json()
+    assert done["status"] == "done" and done["counts"]["created"] == 45 and done["counts"]["rejected"] == 1
+    if (os.cpu_count() or 1) > 1:
+        assert sum(taken) == 45 and len(taken) == 7
+    from kith.customers.models import Customer
+
+    made = db.scalars(select(Customer).where(Customer.name.like("%渝中第%号火锅%"))).all()
+    assert len(made) == 45
+    sqlite = db.get_bind().dialect.name == "sqlite"
+    for c in made:
+        values = values_for(c)
+        assert c.search_text == " ".join(values) and c.name_key == normalize_company(c.name)
+        if sqlite:
+            fts = db.execute(text("SELECT grams FROM customers_fts WHERE rowid = :id"), {"id": c.id}).scalar()
+            assert fts == " ".join(grams_of(values))
+        else:
+            assert c.search_grams == grams_of(values) and c.custom == {} and c.version == 1
+    assert api.get("/customers", params={"q": "chongqing"}).json()["items"]
+    assert api.get("/customers", params={"q": "渝中第13号"}).json()["items"][0]["name"] == "重庆渝中第13号火锅餐饮有限公司"
+    events = db.execute(text("SELECT count(*) FROM events WHERE type = 'customer.created' AND entity_id IN "
+                             f"({','.join(str(c.id) for c in made)})")).scalar()
+    assert events == 45
