@@ -4,8 +4,10 @@
     .venv/bin/python bench/load.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/kith_bench --workers 2
 
 For each user (bench_admin: sees everything; bench_rep: sees own ~1/50) and each scenario, N concurrent
-clients (asyncio + httpx, default 16) send requests back to back for a bounded time; latency is measured
-per request on the client. Prints a table per scenario per user and writes bench/results/<db>-<timestamp>.json.
+clients (asyncio, default 16, each with a keep-alive connection of its own) send requests back to back for a
+bounded time; latency is measured per request on the client. The timed requests go through a minimal HTTP/1.1
+client (`Conn`, below) rather than httpx: the generator shares the 2 cores with the server, and httpx cost
+~1 ms of CPU per request, about as much as a detail request costs the server. Prints a table per scenario per user and writes bench/results/<db>-<timestamp>.json.
 Only 127.0.0.1 is ever contacted.
 """
 
@@ -27,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Awaitable, Callable
+
+from urllib.parse import urlencode
 
 import httpx
 
@@ -142,6 +146,69 @@ class Server:
 
 
 # ---------------------------------------------------------------------------------------------
+# a lean HTTP/1.1 keep-alive client for the timed requests
+# ---------------------------------------------------------------------------------------------
+
+class Conn(asyncio.Protocol):
+    """One keep-alive connection, one request at a time: GET, then the status and the body (Content-Length
+    framing, which is what the server sends for JSON; anything else is an error)."""
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buf = bytearray()
+        self.waiter: asyncio.Future[tuple[int, bytes]] | None = None
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> "Conn":
+        loop = asyncio.get_running_loop()
+        _, conn = await loop.create_connection(cls, host, port)
+        return conn
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    def data_received(self, data: bytes) -> None:
+        self.buf += data
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(self.buf[:end]).decode("latin-1").split("\r\n")
+        length = None
+        for line in head[1:]:
+            name, _, value = line.partition(":")
+            if name.strip().lower() == "content-length":
+                length = int(value)
+        if length is None:
+            waiter.set_exception(ValueError("response without Content-Length: " + head[0]))
+            return
+        if len(self.buf) < end + 4 + length:
+            return
+        body = bytes(self.buf[end + 4 : end + 4 + length])
+        del self.buf[: end + 4 + length]
+        waiter.set_result((int(head[0].split(" ", 2)[1]), body))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionError(f"connection lost: {exc!r}"))
+
+    async def get(self, target: str, header_block: bytes) -> tuple[int, bytes]:
+        assert self.transport is not None
+        self.waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(b"GET " + target.encode() + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n" + header_block + b"\r\n")
+        return await self.waiter
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+# ---------------------------------------------------------------------------------------------
 # measurement
 # ---------------------------------------------------------------------------------------------
 
@@ -151,6 +218,9 @@ class Result:
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
     elapsed: float = 0.0
+    server_cpu_s: float | None = None  # the server's process group during the timed part
+    db_cpu_s: float | None = None  # PostgreSQL backends during the timed part
+    client_cpu_s: float | None = None  # this load generator during the timed part
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(self.latencies)
@@ -165,6 +235,8 @@ class Result:
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99),
             "mean_ms": round(statistics.fmean(lat) * 1000, 1) if lat else None, "max_ms": pct(100),
             "error_samples": self.error_samples[:5],
+            **{f"{k}_cpu_ms": (round(v * 1000 / len(lat), 2) if lat and v is not None else None)
+               for k, v in (("server", self.server_cpu_s), ("db", self.db_cpu_s), ("client", self.client_cpu_s))},
         }
 
 
@@ -236,51 +308,52 @@ async def prepare(client: httpx.AsyncClient, username: str, rng: random.Random) 
     return UserCtx(username, token, ids, search_terms(rng, sample), total, filtered_pages=bool(r.json()["next_cursor"]))
 
 
-def scenario_fn(name: str, client: httpx.AsyncClient, user: UserCtx, rng: random.Random) -> Callable[[], Awaitable[tuple[float, int, str]]]:
-    headers = {"Authorization": f"Bearer {user.token}"}
+def scenario_fn(name: str, conn: Conn, user: UserCtx, rng: random.Random) -> Callable[[], Awaitable[tuple[float, int, str]]]:
+    header_block = f"Authorization: Bearer {user.token}\r\nAccept: application/json\r\n".encode()
 
-    async def timed(path: str, params: dict[str, Any] | None = None) -> tuple[float, int, httpx.Response]:
+    async def timed(path: str, params: dict[str, Any] | None = None) -> tuple[float, int, bytes]:
+        target = path + ("?" + urlencode(params) if params else "")
         t = time.perf_counter()
-        r = await client.get(path, params=params, headers=headers)
-        return time.perf_counter() - t, r.status_code, r
+        status, body = await conn.get(target, header_block)
+        return time.perf_counter() - t, status, body
 
     async def run() -> tuple[float, int, str]:
         if name == "list":
-            dt, st, r = await timed(f"{API}/customers", {"limit": 20})
+            dt, st, body = await timed(f"{API}/customers", {"limit": 20})
         elif name == "list_filter":
-            dt, st, r = await timed(f"{API}/customers", {"limit": 20, "level": "A", "sort": "-updated_at"})
+            dt, st, body = await timed(f"{API}/customers", {"limit": 20, "level": "A", "sort": "-updated_at"})
         elif name == "search":
-            dt, st, r = await timed(f"{API}/customers", {"limit": 20, "q": rng.choice(user.terms)})
+            dt, st, body = await timed(f"{API}/customers", {"limit": 20, "q": rng.choice(user.terms)})
         elif name == "detail":
-            dt, st, r = await timed(f"{API}/customers/{rng.choice(user.ids)}")
+            dt, st, body = await timed(f"{API}/customers/{rng.choice(user.ids)}")
         elif name == "page2":
             # the first page is not measured; the second (cursor) page is. The filtered, sorted list when it
             # has a second page (keyset on updated_at, id), else the plain list (keyset on id).
             params: dict[str, Any] = {"limit": 20, "level": "A", "sort": "-updated_at"} if user.filtered_pages else {"limit": 20}
-            _, st, r = await timed(f"{API}/customers", params)
+            _, st, body = await timed(f"{API}/customers", params)
             if st != 200:
-                return 0.0, st, r.text[:200]
-            cursor = r.json().get("next_cursor")
+                return 0.0, st, body[:200].decode(errors="replace")
+            cursor = json.loads(body).get("next_cursor")
             if not cursor:
                 return 0.0, 599, "no next_cursor on the first page"
-            dt, st, r = await timed(f"{API}/customers", {**params, "cursor": cursor})
+            dt, st, body = await timed(f"{API}/customers", {**params, "cursor": cursor})
         else:
             raise ValueError(name)
-        return dt, st, "" if st == 200 else r.text[:200]
+        return dt, st, "" if st == 200 else body[:200].decode(errors="replace")
 
     return run
 
 
-async def run_scenario(client: httpx.AsyncClient, user: UserCtx, name: str, concurrency: int, duration: float,
-                       warmup: float, seed: int) -> Result:
+async def run_scenario(conns: list[Conn], user: UserCtx, name: str, concurrency: int, duration: float,
+                       warmup: float, seed: int, server: "Server | None" = None) -> Result:
     result = Result()
 
     async def worker(k: int, until: float, record: bool) -> None:
-        fn = scenario_fn(name, client, user, random.Random(seed * 100 + k))
+        fn = scenario_fn(name, conns[k], user, random.Random(seed * 100 + k))
         while time.perf_counter() < until:
             try:
                 dt, status, err = await fn()
-            except (httpx.HTTPError, ValueError) as exc:
+            except (OSError, ValueError) as exc:
                 if record:
                     result.errors += 1
                     result.error_samples.append(repr(exc)[:200])
@@ -296,17 +369,25 @@ async def run_scenario(client: httpx.AsyncClient, user: UserCtx, name: str, conc
     if warmup > 0:
         end = time.perf_counter() + warmup
         await asyncio.gather(*(worker(k, end, False) for k in range(concurrency)))
+    cpu0 = (server.cpu_seconds(), server.db_cpu_seconds()) if server else (None, None)
+    own0 = os.times()
     start = time.perf_counter()
     end = start + duration
     await asyncio.gather(*(worker(k, end, True) for k in range(concurrency)))
     result.elapsed = time.perf_counter() - start
+    own1 = os.times()
+    result.client_cpu_s = own1.user - own0.user + own1.system - own0.system
+    if server is not None:
+        result.server_cpu_s = server.cpu_seconds() - cpu0[0]
+        db1 = server.db_cpu_seconds()
+        result.db_cpu_s = db1 - cpu0[1] if db1 is not None and cpu0[1] is not None else None
     return result
 
 
-async def run_sequential(client: httpx.AsyncClient, user: UserCtx, name: str, count: int, server: "Server", seed: int) -> dict[str, Any]:
+async def run_sequential(conn: Conn, user: UserCtx, name: str, count: int, server: "Server", seed: int) -> dict[str, Any]:
     """One request at a time: client latency, and the server's CPU time per request (from /proc). The CPU
     figure is what a request costs the server, independent of how busy the machine is."""
-    fn = scenario_fn(name, client, user, random.Random(seed))
+    fn = scenario_fn(name, conn, user, random.Random(seed))
     for _ in range(min(20, count)):  # warm-up: caches, prepared statements
         await fn()
     lat: list[float] = []
@@ -348,13 +429,15 @@ def print_sequential(title: str, rows: list[dict[str, Any]]) -> None:
 
 def print_table(title: str, rows: list[dict[str, Any]]) -> None:
     print(f"\n{title}")
-    header = f"{'user':<12} {'scenario':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}"
+    header = (f"{'user':<12} {'scenario':<12} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}"
+              f" {'CPU ms/req: server':>18} {'DB':>6} {'client':>7}")
     print(header)
     print("-" * len(header))
     for r in rows:
         s = r["stats"]
         print(f"{r['user']:<12} {r['scenario']:<12} {s['requests']:>8} {s['p50_ms'] or '-':>8} {s['p95_ms'] or '-':>8} "
-              f"{s['p99_ms'] or '-':>8} {s['rps']:>8} {s['errors']:>7}")
+              f"{s['p99_ms'] or '-':>8} {s['rps']:>8} {s['errors']:>7} {s.get('server_cpu_ms') or '-':>18} "
+              f"{s.get('db_cpu_ms') or '-':>6} {s.get('client_cpu_ms') or '-':>7}")
     sys.stdout.flush()
 
 
@@ -363,15 +446,18 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
     rng = random.Random(seed)
     limits = httpx.Limits(max_connections=concurrency + 4, max_keepalive_connections=concurrency + 4)
     out = []
-    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:
+    async with httpx.AsyncClient(base_url=base_url, limits=limits, timeout=60) as client:  # set-up only
         contexts = [await prepare(client, u, rng) for u in users]
-        for ctx in contexts:
-            log(f"{ctx.username}: sees {ctx.total} customers; {len(ctx.terms)} search terms")
+    for ctx in contexts:
+        log(f"{ctx.username}: sees {ctx.total} customers; {len(ctx.terms)} search terms")
+    host, port = base_url.removeprefix("http://").rsplit(":", 1)
+    conns = [await Conn.open(host, int(port)) for _ in range(concurrency)]
+    try:
         if sequential:
             assert server is not None
             for ctx in contexts:
                 for name in scenarios:
-                    stats = await run_sequential(client, ctx, name, sequential, server, seed)
+                    stats = await run_sequential(conns[0], ctx, name, sequential, server, seed)
                     out.append({"user": ctx.username, "visible_customers": ctx.total, "scenario": name, "mode": "sequential",
                                 "stats": stats})
                     log(f"{ctx.username:<12} {name:<12} sequential n={stats['requests']} mean={stats['mean_ms']} "
@@ -379,11 +465,15 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
             return out
         for ctx in contexts:
             for name in scenarios:
-                res = await run_scenario(client, ctx, name, concurrency, duration, warmup, seed)
+                res = await run_scenario(conns, ctx, name, concurrency, duration, warmup, seed, server)
                 stats = res.summary()
                 out.append({"user": ctx.username, "visible_customers": ctx.total, "scenario": name, "stats": stats})
                 log(f"{ctx.username:<12} {name:<12} n={stats['requests']} p50={stats['p50_ms']} p95={stats['p95_ms']} "
-                    f"p99={stats['p99_ms']} rps={stats['rps']} errors={stats['errors']}")
+                    f"p99={stats['p99_ms']} rps={stats['rps']} errors={stats['errors']} server_cpu_ms={stats['server_cpu_ms']} "
+                    f"db_cpu_ms={stats['db_cpu_ms']} client_cpu_ms={stats['client_cpu_ms']}")
+    finally:
+        for conn in conns:
+            conn.close()
     return out
 
 
@@ -391,7 +481,7 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
         concurrency: int = 16, duration: float = 20, warmup: float = 2, seed: int = 7, extra: dict[str, Any] | None = None,
         sequential: int = 0, server_cpus: str | None = None, client_cpus: str | None = None) -> dict[str, Any]:
     db = "sqlite" if database_url.startswith("sqlite") else "postgresql"
-    workers = workers or (1 if db == "sqlite" else 2)
+    workers = workers or 2  # one server process per core of this 2-core machine, on either database (ADR 0025)
     users = users or ["bench_admin", "bench_rep"]
     scenarios = scenarios or SCENARIOS
     port = free_port()
@@ -442,7 +532,7 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="Kith API load test against a benchmark database")
     ap.add_argument("--database-url", required=True)
-    ap.add_argument("--workers", type=int, default=None, help="uvicorn workers (default: 2 on PostgreSQL, 1 on SQLite)")
+    ap.add_argument("--workers", type=int, default=None, help="uvicorn workers (default 2: one per core here)")
     ap.add_argument("--concurrency", type=int, default=16)
     ap.add_argument("--duration", type=float, default=20, help="seconds per scenario per user")
     ap.add_argument("--warmup", type=float, default=2)
