@@ -33,8 +33,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # A pool as large as PostgreSQL's: the default (5 + 10 overflow) closes every overflow connection on
         # return, so under 16 concurrent requests most requests opened a fresh connection (pragmas, and a
         # cold 64 MB page cache each time).
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20,
-                               connect_args={"check_same_thread": False, "timeout": 30})
+        pool = {"pool_size": 20, "max_overflow": 20} if path and path != ":memory:" else {}  # (memory: one connection)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True)
