@@ -335,7 +335,7 @@ def analyse(session: Session, actor: Actor, batch: ImportBatch) -> dict[str, int
         out.append({"batch_id": batch.id, "row_number": a["row_number"], "raw": a["raw"], "cleaned": a["cleaned"],
                     "changes": a["changes"], "errors": a["errors"], "candidates": cands, "proposed": proposed, "decision": None,
                     "status": status, "reason": reason, "record_id": None, "before": None, "after_version": None})
-    if not _pg_copy(session, ImportRow.__table__, out):
+    if not _write_rows(session, ImportRow.__table__, out):
         for i in range(0, len(out), 2000):
             session.execute(insert(ImportRow), out[i:i + 2000])
     batch.total_rows = len(out)
@@ -1193,7 +1193,7 @@ def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Any]
             events.append(_created_event(actor, kind, rid, vals, now))
     if changes:
         outcomes.extend(_apply_changes(session, actor, batch, changes, now, events, fts))
-    if events:
+    if events and not _write_rows(session, Event.__table__, events):
         session.execute(insert(Event), events)
     if fts:
         _index_fts(session, table.name, fts)
@@ -1216,8 +1216,9 @@ def _process(session: Session, actor: Actor, batch: ImportBatch, rows: list[Any]
 
 def _insert_records(session: Session, table: Any, values: list[dict[str, Any]]) -> list[int]:
     """INSERT the new records; their ids in order. PostgreSQL: the ids are drawn from the table's sequence first and the
-    rows go in with psycopg's pipelined executemany — a multi-row INSERT … RETURNING is a statement too large for psycopg
-    to cache, re-parsed for every page of 1,000 rows. SQLite: INSERT … RETURNING."""
+    rows go in with COPY (_write_rows; a multi-row INSERT … RETURNING is a statement too large for psycopg to cache,
+    re-parsed for every page of 1,000 rows). SQLite: the first row's INSERT … RETURNING gives the next id (and the
+    write lock), the others take the ids after it in one executemany (_write_rows)."""
     from sqlalchemy import text
 
     if session.get_bind().dialect.name == "postgresql":
@@ -1226,50 +1227,73 @@ def _insert_records(session: Session, table: Any, values: list[dict[str, Any]]) 
             ids = sorted(session.scalars(text("SELECT nextval(:seq) FROM generate_series(1, :n)"), {"seq": seq, "n": len(values)}))
             for v, rid in zip(values, ids):
                 v["id"] = rid
-            # followups: kith.reports.followup_days keeps its per-day counts from Session DML, so they go through it
-            if table.name == "followups" or not _pg_copy(session, table, values):
+            if not _write_rows(session, table, values):
                 session.execute(insert(table), values)
             return ids
+    if table.name != "followups" and len(values) > 1:
+        # SQLite: the first row takes the next id and, with it, the database's write lock until the commit — no other
+        # connection can insert now, so the ids after it are free: the other rows go in with them, in one executemany
+        first = session.execute(insert(table).returning(table.c.id), values[0]).scalar_one()
+        if first + len(values) < 2**63 and session.scalar(select(func.max(table.c.id))) == first:
+            ids = list(range(first, first + len(values)))
+            rest = values[1:]
+            for v, rid in zip(rest, ids[1:]):
+                v["id"] = rid
+            if not _write_rows(session, table, rest):
+                session.execute(insert(table), rest)
+            return ids
+        return [first, *session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values[1:]).scalars()]
     return list(session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), values).scalars())
 
 
-def _pg_copy(session: Session, table: Any, rows: list[dict[str, Any]]) -> bool:
-    """PostgreSQL: write `rows` (dicts with the same keys) into `table` with COPY through the session's own connection
-    and transaction — one stream instead of an INSERT per row (bind, execute, index upkeep call per row). The values
-    are converted by the columns' own bind processors (JSONB, UTC timestamps, text arrays), as an INSERT would, and
-    the Python-side column defaults of absent columns are applied per row. False (nothing written) on other databases,
-    for no rows, or when a default needs the statement's context: the caller then INSERTs as before."""
-    if not rows or session.get_bind().dialect.name != "postgresql":
+def _write_rows(session: Session, table: Any, rows: list[dict[str, Any]]) -> bool:
+    """INSERT `rows` (dicts with the same keys) into `table` on the session's own connection and transaction, below
+    SQLAlchemy's per-statement machinery: PostgreSQL takes them with COPY (one stream instead of a bind and execute
+    per row), SQLite with the driver's executemany of one prepared statement (no multi-row VALUES pages to build
+    and no RETURNING to sort). The values are converted by the columns' own bind processors (JSON, UTC timestamps,
+    text arrays), as an INSERT would, and the Python-side defaults of absent columns are applied per row. Triggers
+    fire as for any INSERT. False (nothing written) for no rows, another database, or a default that is a SQL
+    expression or sequence: the caller then INSERTs through the Session. Not for follow-ups (kith.reports.followup_days
+    keeps its per-day counts from Session DML)."""
+    if not rows or table.name == "followups":
         return False
     conn = session.connection()
     dialect = conn.dialect
+    if dialect.name not in ("postgresql", "sqlite"):
+        return False
     keys = list(rows[0])
-    defaults: list[tuple[str, Any]] = []
+    defaults: list[Any] = []
     for col in table.columns:
         if col.key in rows[0] or col.default is None:
             continue
         d = col.default
         if getattr(d, "is_sequence", False) or getattr(d, "is_clause_element", False):
             return False
-        if d.is_callable:
-            import inspect
+        defaults.append(d)
+    cols = [table.c[k] for k in keys] + [d.column for d in defaults]
+    postgres = dialect.name == "postgresql"
+    procs = [_pg_text_array if postgres and c.name == "search_grams" else c.type.dialect_impl(dialect).bind_processor(dialect)
+             for c in cols]
 
-            try:
-                if len(inspect.signature(d.arg).parameters) != 1:
-                    return False
-            except (TypeError, ValueError):
-                return False
-        defaults.append((col.key, d))
-    cols = [table.c[k] for k in keys] + [table.c[k] for k, _ in defaults]
-    procs = [_pg_text_array if c.name == "search_grams" else c.type.dialect_impl(dialect).bind_processor(dialect) for c in cols]
+    def converted(row: dict[str, Any]) -> list[Any]:
+        values = [row[k] for k in keys]
+        for d in defaults:
+            values.append(d.arg(None) if d.is_callable else d.arg)  # SQLAlchemy wraps a plain callable to take a context
+        return [v if p is None else p(v) for p, v in zip(procs, values)]
+
     quote = dialect.identifier_preparer.quote
-    stmt = f"COPY {quote(table.name)} ({', '.join(quote(c.name) for c in cols)}) FROM STDIN"
-    with conn.connection.driver_connection.cursor() as cur, cur.copy(stmt) as copy:
-        for row in rows:
-            values = [row[k] for k in keys]
-            for _k, d in defaults:
-                values.append(d.arg(None) if d.is_callable else d.arg)
-            copy.write_row([v if p is None else p(v) for p, v in zip(procs, values)])
+    names = ", ".join(quote(c.name) for c in cols)
+    dbapi = conn.connection.driver_connection
+    if postgres:
+        with dbapi.cursor() as cur, cur.copy(f"COPY {quote(table.name)} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(converted(row))
+    else:
+        cur = dbapi.cursor()
+        try:
+            cur.executemany(f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join('?' * len(cols))})", map(converted, rows))
+        finally:
+            cur.close()
     session.info["kith_reports_dirty"] = True  # what kith.reports.cache's do_orm_execute hook records for Session DML
     return True
 
