@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from kith.access import Actor, can, check_write, readable, require, strip, writable
 from kith.core import clock, idempotency
 from kith.core.types import RecordId
-from kith.core.deps import current_actor, get_session
+from kith.core.deps import current_actor, get_session, read_only
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
 
@@ -280,6 +280,7 @@ class Resource:
         Page.__name__ = f"{Out.__name__}Page"
 
         @router.get("", response_model=Page, summary=f"List {self.path}", operation_id=f"list_{self.path.replace('-', '_')}")
+        @read_only
         def list_records(
             request: Request,
             limit: int = Query(20, ge=1, le=200),
@@ -363,6 +364,7 @@ class Resource:
             return JSONResponse(payload, status_code=201, headers=headers)
 
         @router.get("/{record_id}", response_model=Out, summary=f"Read one of {self.path}", operation_id=f"get_{self.path.replace('-', '_')}")
+        @read_only
         def get_record(
             record_id: RecordId,
             actor: Actor = Depends(current_actor),

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kith.access import Actor, can, readable
 from kith.access.gate import hidden_fields
 from kith.contacts.models import Contact
-from kith.core.deps import current_actor, get_session
+from kith.core.deps import current_actor, get_session, read_only
 from kith.core.normalize import display_phone
 from kith.customers.models import Customer
 from kith.opportunities.models import Opportunity
@@ -32,6 +32,7 @@ class SearchOut(BaseModel):
 
 
 @router.get("/search", response_model=SearchOut, summary="Global search: Chinese, pinyin, initials, phone fragments, e-mail")
+@read_only
 def search(
     q: str = Query(..., min_length=1, max_length=100),
     limit: int = Query(8, ge=1, le=50, description="per record type"),
