@@ -1,4 +1,4 @@
-"""search: a trigram index for queries of three characters or more (ADR 0025, part 3)
+"""search: a trigram index for queries of three characters or more (ADR 0025, part 6)
 
 - SQLite: an FTS5 table `<table>_fts_tri` (trigram tokenizer) over `search_text`, kept by triggers on the record
   table, so every write path — the ORM, the import's bulk inserts, rollbacks, loaders — keeps it without code of
