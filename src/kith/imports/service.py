@@ -946,7 +946,8 @@ def _search_ahead_main(url: str, batch_id: int, kind: str, rules: dict[str, Any]
                 queue.put(msg, timeout=1)
                 return True
             except queue_mod.Full:
-                if os.getppid() != parent:
+                if os.getppid() != parent:  # the run is gone: exit without waiting to flush what nobody reads
+                    queue.cancel_join_thread()
                     return False
 
     engine = make_engine(url)  # its own connections (the parent's, inherited by the fork, are left alone)
