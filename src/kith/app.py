@@ -168,7 +168,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         # How many requests run their blocking part at once (ADR 0025). More threads than the work can use
         # only make them queue for the GIL: SQLite runs in this process, so its queries are this process's CPU.
-        threads = settings.request_threads or (1 if settings.is_sqlite else 8)
+        threads = settings.request_threads or (2 if settings.is_sqlite else 8)
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
         if settings.environment != "test":  # the test suite builds an app per test: no full collection each time
             _warm_and_freeze()

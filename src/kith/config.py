@@ -48,7 +48,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sql_echo: bool = False
     request_threads: int | None = Field(default=None, ge=1, le=200, description=(
-        "threads a server process runs blocking request work on; default 1 on SQLite, 8 on PostgreSQL (ADR 0025)"))
+        "threads a server process runs blocking request work on; default 2 on SQLite, 8 on PostgreSQL (ADR 0025)"))
 
     @field_validator("database_url")
     @classmethod

@@ -19,7 +19,10 @@ def _create_customer_with_contact(page: Any, name: str, contact: str, mobile: st
     page.get_by_role("button", name="新建客户").click()
     page.locator("#customer-name").fill(name)
     page.locator("#customer-phone").fill(f"010-{int(time.time() * 1000) % 10_000_000 + 80_000_000}")
-    page.locator("[data-test=save]").click()
+    # the create request itself, so a failure says whether it was sent and what it answered
+    with page.expect_response(lambda r: r.url.split("?")[0].endswith("/api/v1/customers") and r.request.method == "POST") as created:
+        page.locator("[data-test=save]").click()
+    assert created.value.status == 201, created.value.text()
     page.wait_for_url(re.compile(r"/customers/\d+"))
     expect(page.locator("#customer-title")).to_have_text(name)
     # Contacts tab → new contact.
