@@ -38,6 +38,15 @@ def _sqlite_version(path: str) -> Any:
         return (id(hit[1]), hit[1].execute("PRAGMA data_version").fetchone()[0])
 
 
+def close_observers() -> None:
+    """Close this process's observer connections (kith.db.session.dispose_engines)."""
+    with _lock:
+        for pid, observer in _observers.values():
+            if pid == os.getpid():
+                observer.close()
+        _observers.clear()
+
+
 def token(session: Session) -> Any:
     conn = session.connection()
     name = conn.dialect.name

@@ -55,9 +55,13 @@ def get_engine(settings: Settings | None = None) -> Engine:
 
 
 def dispose_engines() -> None:
+    from kith.db import changes
+
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _factories.clear()
+    changes.close_observers()
 
 
 _factories: dict[int, tuple[Engine, sessionmaker[Session]]] = {}
