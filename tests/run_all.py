@@ -43,7 +43,7 @@ def main() -> int:
         log.parent.mkdir(exist_ok=True)
         logs[leg] = log
         env = {**os.environ, "KITH_TEST_DB": leg, "PYTHONUNBUFFERED": "1"}
-        cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--ignore=tests/e2e", *extra]
+        cmd = [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "--ignore=tests/e2e", *extra]
         procs[leg] = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
         print(f"started the {leg} leg: {' '.join(cmd[2:])}  (log: {log.relative_to(ROOT)})", flush=True)
     totals = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}

@@ -288,3 +288,41 @@ def test_exact_totals_are_reused_until_anything_commits(api, engine):
     finally:
         other.close()
     assert api.get("/customers", params={"limit": 2, "q": "总数缓存"}).json()["total"] == 4
+
+
+def test_pooled_connections_closed_by_the_server_are_replaced(api, engine):
+    """PostgreSQL restarts, idle timeouts and pg_terminate_backend close pooled connections while they sit idle.
+    The next requests still answer: the pool notices the closed socket at checkout, without a ping round trip
+    per request (kith.db.session._alive_on_checkout, ADR 0027)."""
+    import pytest
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite runs in-process: no server can close a pooled connection")
+    c = api.customer(name="断线重连客户")
+    app_engine = api.client.app.state.engine
+    # several connections in the pool, all idle now
+    for _ in range(3):
+        assert api.get(f"/customers/{c['id']}").status_code == 200
+    with app_engine.connect() as a, app_engine.connect() as b:
+        pids = {a.exec_driver_sql("SELECT pg_backend_pid()").scalar(), b.exec_driver_sql("SELECT pg_backend_pid()").scalar()}
+    assert app_engine.pool.checkedin() >= 2
+    from sqlalchemy import create_engine
+    from sqlalchemy.pool import NullPool
+
+    outside = create_engine(app_engine.url, poolclass=NullPool)  # an operator's session, not one of the pool's
+    with outside.connect() as admin:
+        killed = admin.execute(text("SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                    "WHERE datname = current_database() AND pid <> pg_backend_pid() AND pid = ANY(:pids)) t"),
+                               {"pids": list(pids)}).scalar()
+    outside.dispose()
+    assert killed == len(pids)
+    import time
+
+    time.sleep(0.2)  # the FATAL message and EOF reach the sockets
+    for _ in range(5):
+        r = api.get(f"/customers/{c['id']}")
+        assert r.status_code == 200, r.text
+        assert r.json()["name"] == "断线重连客户"
+    with app_engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT pg_backend_pid()").scalar() not in pids

@@ -163,3 +163,26 @@ def test_custom_field_definitions_follow_changes(api, engine):
     with engine.begin() as conn:
         conn.execute(text("UPDATE custom_fields SET active = :f"), {"f": False})
     assert not [k for k in api.get(f"/customers/{c['id']}").json() if k.startswith("cf_")]
+
+
+def test_custom_field_definitions_edited_behind_the_app_are_seen(api, engine):
+    """Read-only requests take the definitions from a per-process cache (on PostgreSQL under a digest the request's
+    first query reads, ADR 0027): an edit with plain SQL, without a version bump, is seen by the next request, and
+    so is the edit that puts the old content back."""
+    r = api.post("/custom-fields", {"entity_type": "customer", "name": "region_code", "label": "区域代码", "field_type": "text"})
+    assert r.status_code == 201, r.text
+    c = api.customer(name="定义缓存客户", cf_region_code="EAST-1")
+    for _ in range(2):  # warm the caches
+        assert api.get(f"/customers/{c['id']}").json()["cf_region_code"] == "EAST-1"
+        assert api.get("/customers", params={"cf_region_code": "EAST-1"}).json()["total"] == 1
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE custom_fields SET active = false WHERE name = 'region_code'"))
+    assert "cf_region_code" not in api.get(f"/customers/{c['id']}").json()
+    assert all("cf_region_code" not in item for item in api.get("/customers").json()["items"])
+    assert api.get("/customers", params={"cf_region_code": "EAST-1"}).status_code == 400
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE custom_fields SET active = true, label = '大区代码' WHERE name = 'region_code'"))
+    assert api.get(f"/customers/{c['id']}").json()["cf_region_code"] == "EAST-1"
+    assert api.get("/customers", params={"cf_region_code": "EAST-1"}).json()["total"] == 1
+    labels = {f["name"]: f["label"] for f in api.get("/custom-fields", params={"entity_type": "customer"}).json()["items"]}
+    assert labels["region_code"] == "大区代码"

@@ -310,3 +310,4 @@ from kith.core.i18n import MESSAGES as _MESSAGES  # noqa: E402
 
 _MESSAGES_KEYS = set(_MESSAGES)
 _ = t
+

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from kith.access.policy import RIGHTS, SCOPES
 from kith.auth.models import Department, User
+from kith.db.changes import CHANGES_TOKEN_SQL, CUSTOM_FIELDS_DIGEST_SQL
 
 _SCOPE_RANK = {s: i for i, s in enumerate(SCOPES)}
 
@@ -123,22 +124,32 @@ SELECT * FROM (SELECT 'g' AS k, ag.customer_id AS a, CAST(NULL AS BIGINT) AS b, 
                  FROM access_grants ag WHERE ag.user_id = :uid AND ag.revoked_at IS NULL AND ag.starts_at <= :now
                   AND ag.expires_at > :now LIMIT :lim) grants
 """
-_actor_stmt: Any = None
+# PostgreSQL only: one more row with what the rest of a request would otherwise ask in round trips of their own
+# (ADR 0027): a digest of every custom-field definition (kith.customfields.service.definitions serves the
+# definitions from a per-process cache under it) and the changes token (kith.db.changes: the WAL position, and
+# whether this transaction has written). SQLite answers those in-process, for microseconds.
+_PREAMBLE_SQL = f"""
+UNION ALL
+SELECT 'f', CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT), CAST(NULL AS BIGINT),
+       {CUSTOM_FIELDS_DIGEST_SQL}, {CHANGES_TOKEN_SQL}, CAST(NULL AS TEXT), CAST(NULL AS TEXT)
+"""
+_actor_stmts: dict[bool, Any] = {}
 # content key -> compiled Actor (a template: never handed out, copied per request)
 _compiled: dict[tuple[Any, ...], Actor] = {}
 _CACHE_MAX = 4096
 cache_stats = {"hits": 0, "misses": 0}
 
 
-def _statement() -> Any:
-    global _actor_stmt
-    if _actor_stmt is None:
+def _statement(postgres: bool = False) -> Any:
+    stmt = _actor_stmts.get(postgres)
+    if stmt is None:
         from sqlalchemy import bindparam, text
 
         from kith.db.base import UTCDateTime
 
-        _actor_stmt = text(_ACTOR_SQL).bindparams(bindparam("now", type_=UTCDateTime()))
-    return _actor_stmt
+        stmt = text(_ACTOR_SQL + (_PREAMBLE_SQL if postgres else "")).bindparams(bindparam("now", type_=UTCDateTime()))
+        _actor_stmts[postgres] = stmt
+    return stmt
 
 
 class _RoleRow:
@@ -180,7 +191,8 @@ def actor_for(session: Session, user_id: int, token_version: Any) -> Actor | Non
     unchanged (content-addressed key, see above)."""
     from kith.core import clock
 
-    rows = session.execute(_statement(), {"uid": user_id, "now": clock.now(), "lim": SHARE_LIMIT + 1}).all()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    rows = session.execute(_statement(postgres), {"uid": user_id, "now": clock.now(), "lim": SHARE_LIMIT + 1}).all()
     user_row: tuple[Any, ...] | None = None
     roles: list[tuple[Any, ...]] = []
     collabs: list[tuple[str, int, str]] = []
@@ -192,8 +204,11 @@ def actor_for(session: Session, user_id: int, token_version: Any) -> Actor | Non
             roles.append((a, s1, s2, s3, s4))
         elif k == "c":
             collabs.append((s1, a, s2))
-        else:
+        elif k == "g":
             grants.append((a, s2))
+        else:  # "f" (PostgreSQL): custom-field digest; changes token, valid while this session does not write
+            session.info["cf_digest"] = s1
+            session.info["changes_token_at_start"] = (s2, s3)
     if user_row is None or not user_row[2] or user_row[1] != token_version:
         return None
     roles.sort(key=lambda r: r[0])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import jwt
@@ -50,21 +50,35 @@ def _end(session: Session) -> None:
     session.close()
 
 
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session. Opening one does no I/O, so it happens on the event loop rather than on a pool thread
-    (a sync generator dependency costs two thread hand-overs, ADR 0025). Ending it may: a PostgreSQL ROLLBACK is a
-    round trip and goes to a thread; on SQLite it is in-process and short."""
+def open_session(request: Request, *, read_only: bool = False) -> Session:
+    """The request's session. Opening one does no I/O. On PostgreSQL a read-only endpoint's session runs in
+    autocommit (see read_only)."""
     engine = request.app.state.engine
-    route = request.scope.get("route")
-    if engine.dialect.name == "postgresql" and getattr(getattr(route, "endpoint", None), "kith_read_only", False):
+    if engine.dialect.name == "postgresql" and read_only:
         session = session_factory(engine)(bind=_autocommit_engine(engine))
     else:
         session = session_factory(engine)()
+    if read_only:
+        session.info["read_only"] = True  # facts read by the request's first query stay true for all of it
     session.info["audit"] = client_info(request)
+    return session
+
+
+def _ends_without_io(session: Session) -> bool:
+    """Nothing to roll back: SQLite (in-process), or no transaction open on a connection."""
+    return session.get_bind().dialect.name == "sqlite" or not session.in_transaction() or session.info.get("read_only", False)
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session, opened on the event loop rather than on a pool thread (a sync generator dependency
+    costs two thread hand-overs, ADR 0025). Ending it may need a PostgreSQL ROLLBACK round trip: that goes to a
+    thread; ending a session with nothing open is in-process."""
+    route = request.scope.get("route")
+    session = open_session(request, read_only=getattr(getattr(route, "endpoint", None), "kith_read_only", False))
     try:
         yield session
     finally:
-        if engine.dialect.name == "sqlite":
+        if _ends_without_io(session):
             _end(session)
         else:
             from starlette.concurrency import run_in_threadpool
@@ -92,24 +106,56 @@ def _verified_claims(settings: Any, token: str) -> dict[str, Any]:
     return claims
 
 
-def current_actor(
-    request: Request,
-    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
-    session: Session = Depends(get_session),
-) -> Actor:
+def _claims(request: Request, credentials: HTTPAuthorizationCredentials | None) -> dict[str, Any]:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise KithError(401, "unauthorized", headers={"WWW-Authenticate": "Bearer"})
     try:
         claims = _verified_claims(request.app.state.settings, credentials.credentials)
-        user_id = int(claims["sub"])
+        int(claims["sub"])
     except (jwt.InvalidTokenError, ValueError, KeyError):
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"}) from None
+    return claims
+
+
+def _actor(request: Request, session: Session, claims: dict[str, Any]) -> Actor:
     # one query for the user, its department, roles, collaborations and grants; the compiled policy is
     # cached per process under that content (kith.access.actor.actor_for, ADR 0016)
-    actor = actor_for(session, user_id, claims.get("tv"))
+    actor = actor_for(session, int(claims["sub"]), claims.get("tv"))
     if actor is None:
         raise KithError(401, "invalid_token", headers={"WWW-Authenticate": "Bearer"})
     request.state.user_id = actor.user_id
     request.state.actor_name = actor.display_name
     session.info["audit"].update({"actor_id": actor.user_id, "actor_name": actor.display_name})
     return actor
+
+
+def current_actor(
+    request: Request,
+    credentials: HTTPAuthorizationCredentials | None = Depends(bearer),
+    session: Session = Depends(get_session),
+) -> Actor:
+    return _actor(request, session, _claims(request, credentials))
+
+
+async def token_claims(request: Request, credentials: HTTPAuthorizationCredentials | None = Depends(bearer)) -> dict[str, Any]:
+    """The verified claims of the request's access token (401 without one). Pure CPU, cached per token: it runs on
+    the event loop. The user behind it is checked by `read_request`, in the request's one thread."""
+    return _claims(request, credentials)
+
+
+def _read_in_thread(request: Request, claims: dict[str, Any], body: Callable[[Session, Actor], Any]) -> Any:
+    session = open_session(request, read_only=True)
+    try:
+        return body(session, _actor(request, session, claims))
+    finally:
+        _end(session)
+
+
+async def read_request(request: Request, claims: dict[str, Any], body: Callable[[Session, Actor], Any]) -> Any:
+    """A whole read-only request - the actor (the access gate's first step), the reads, the session's end - in one
+    hand-over to a request thread, where `current_actor` + `get_session` + a sync endpoint take three (ADR 0027:
+    each hand-over wakes a thread and the event loop, ~10 % of a detail request's CPU). For the hot read paths:
+    lists, a record, search. On PostgreSQL the session runs in autocommit, as for `read_only` endpoints."""
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(_read_in_thread, request, claims, body)

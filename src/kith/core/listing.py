@@ -223,7 +223,9 @@ class ListQuery:
         check_filter(self.actor, self.spec.module, name)
         return sort, f, desc
 
-    def run(self, extra: Callable[[Select[Any]], Select[Any]] | None = None, *, count: bool = True) -> tuple[list[Any], str | None, int]:
+    def run(self, extra: Callable[[Select[Any]], Select[Any]] | None = None, *, count: bool = True,
+            columns: Any = ()) -> tuple[list[Any], str | None, int]:
+        """The page: (records, next cursor, total). `columns` are read along, last in each row (`self.rows`)."""
         self.build()
         try:
             limit = int(self.params.get("limit", 20))
@@ -261,9 +263,12 @@ class ListQuery:
                 order = order.nulls_last()
             stmt = stmt.order_by(order, id_col.desc() if desc else id_col.asc())
             stmt = stmt.add_columns(col.label("_sort_value"))
+        if columns:
+            stmt = stmt.add_columns(*columns)
         rows = self.session.execute(stmt.limit(limit + 1)).all()
         has_more = len(rows) > limit
         rows = rows[:limit]
+        self.rows = rows
         items = [r[0] for r in rows]
         next_cursor = None
         if has_more and rows:

@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from kith.access import Actor, can, check_write, readable, require, strip, writable
 from kith.core import clock, idempotency
 from kith.core.types import RecordId
-from kith.core.deps import current_actor, get_session, read_only
+from kith.core.deps import current_actor, get_session, read_request, token_claims
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
 
@@ -77,6 +77,55 @@ def _owners_and_tags(session: Session, entity_type: str, objs: list[Any]) -> tup
             users[a] = name
         else:
             tags[a].append({"id": b, "name": name, "color": color})
+    return users, tags
+
+
+_DECOR: dict[tuple[str, str, str], tuple[Any, Any]] = {}
+
+
+def decoration_columns(session: Session, model: Any, entity_type: str) -> tuple[Any, Any]:
+    """The owner's display name and the record's tags as two correlated subqueries, so that a page or a record comes
+    with them in its own query (one round trip fewer than `_owners_and_tags`, ADR 0027). Tags arrive as JSON
+    [[id, name, color], ...]: ordered by name by PostgreSQL (its collation, as the separate query did); SQLite 3.40
+    has no ordered aggregate, so `unpack_decorations` sorts them (SQLite compares text by code point, as Python)."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, model.__tablename__, entity_type)
+    hit = _DECOR.get(key)
+    if hit is None:
+        from sqlalchemy import literal_column
+
+        from kith.auth.models import User
+
+        table = model.__tablename__
+        owner = select(User.display_name).where(User.id == model.owner_id).scalar_subquery().label("_owner_name")
+        where = f"tg.entity_type = '{entity_type}' AND tg.entity_id = {table}.id"  # code constants, not input
+        if dialect == "postgresql":
+            tags = (f"(SELECT json_agg(json_build_array(t.id, t.name, t.color) ORDER BY t.name) FROM taggings tg "
+                    f"JOIN tags t ON t.id = tg.tag_id WHERE {where})")
+        else:
+            tags = (f"(SELECT json_group_array(json_array(t.id, t.name, t.color)) FROM taggings tg "
+                    f"JOIN tags t ON t.id = tg.tag_id WHERE {where})")
+        hit = (owner, literal_column(tags).label("_tags"))
+        _DECOR[key] = hit
+    return hit
+
+
+def unpack_decorations(objs: list[Any], rows: list[Any]) -> tuple[dict[int, str], dict[int, list[dict[str, Any]]]]:
+    """(owner id -> name, record id -> tags) from the last two columns of the rows `decoration_columns` added."""
+    users: dict[int, str] = {}
+    tags: dict[int, list[dict[str, Any]]] = {}
+    for obj, row in zip(objs, rows):
+        owner_name, raw = row[-2], row[-1]
+        if obj.owner_id is not None and owner_name is not None:
+            users[obj.owner_id] = owner_name
+        if raw is None:
+            continue
+        items = json.loads(raw) if isinstance(raw, str) else raw
+        if not items or items == [None]:
+            continue
+        if isinstance(raw, str):
+            items.sort(key=lambda t: t[1])
+        tags[obj.id] = [{"id": i, "name": n, "color": c} for i, n, c in items]
     return users, tags
 
 
@@ -138,6 +187,24 @@ class Resource:
             raise not_found()
         return obj
 
+    def decorates(self) -> bool:
+        return bool(self.tag_entity) and hasattr(self.model, "owner_id")
+
+    def remember_decorations(self, session: Session, objs: list[Any], rows: list[Any]) -> None:
+        users, tags = unpack_decorations(objs, rows)
+        session.info["decorations"] = ([o.id for o in objs], users, tags)
+
+    def get_visible_decorated(self, session: Session, actor: Actor, record_id: RecordId) -> Any:
+        """get_visible(deleted=None), with the owner's name and the tags in the same query when the record has them."""
+        if not self.decorates():
+            return self.get_visible(session, actor, record_id, deleted=None)
+        stmt = self.visible_query(actor).where(self.model.id == record_id)
+        row = session.execute(stmt.add_columns(*decoration_columns(session, self.model, self.tag_entity))).first()
+        if row is None:
+            raise not_found()
+        self.remember_decorations(session, [row[0]], [row])
+        return row[0]
+
     def require_writable(self, session: Session, actor: Actor, obj: Any, action: str = "update") -> None:
         """The record is visible (else 404 earlier); changing it needs the permission and write access (else 403)."""
         require(actor, self.module, action)
@@ -158,7 +225,10 @@ class Resource:
     def context(self, session: Session, actor: Actor, objs: list[Any]) -> dict[str, Any]:
         """Batch-load what the serialiser needs (owner names, tags …) in a few queries."""
         ctx: dict[str, Any] = {}
-        if self.tag_entity and hasattr(self.model, "owner_id"):
+        decorated = session.info.pop("decorations", None)
+        if decorated is not None and decorated[0] == [o.id for o in objs]:
+            ctx["users"], ctx["tags"] = decorated[1], decorated[2]  # read with the records (decoration_columns)
+        elif self.tag_entity and hasattr(self.model, "owner_id"):
             # owner names and tags in one round trip (the common case: customers, contacts, opportunities …)
             ctx["users"], ctx["tags"] = _owners_and_tags(session, self.tag_entity, objs)
         elif hasattr(self.model, "owner_id"):
@@ -280,25 +350,30 @@ class Resource:
         Page.__name__ = f"{Out.__name__}Page"
 
         @router.get("", response_model=Page, summary=f"List {self.path}", operation_id=f"list_{self.path.replace('-', '_')}")
-        @read_only
-        def list_records(
+        async def list_records(
             request: Request,
             limit: int = Query(20, ge=1, le=200),
             cursor: str | None = Query(None, max_length=2000),
             q: str | None = Query(None, max_length=100, description="search: Chinese, pinyin, initials, phone fragment, e-mail"),
             sort: str | None = Query(None, max_length=60, description="field or -field"),
             deleted: bool = Query(False, description="true lists the recycle bin"),
-            actor: Actor = Depends(current_actor),
-            session: Session = Depends(get_session),
+            claims: dict[str, Any] = Depends(token_claims),
         ) -> Any:
-            require(actor, res.module, "read")
             params = dict(request.query_params)
-            lq = ListQuery(session, actor, res.list_spec, params)
-            items, next_cursor, total = lq.run(res.list_extra)
-            page = {"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total}
-            if lq.total_estimated:
-                page["total_estimated"] = True
-            return JSONResponse(page)
+
+            def body(session: Session, actor: Actor) -> Any:
+                require(actor, res.module, "read")
+                lq = ListQuery(session, actor, res.list_spec, params)
+                decor = decoration_columns(session, res.model, res.tag_entity) if res.decorates() else ()
+                items, next_cursor, total = lq.run(res.list_extra, columns=decor)
+                if decor:
+                    res.remember_decorations(session, items, lq.rows)
+                page = {"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total}
+                if lq.total_estimated:
+                    page["total_estimated"] = True
+                return JSONResponse(page)
+
+            return await read_request(request, claims, body)
 
         if self.exportable:
 
@@ -364,14 +439,16 @@ class Resource:
             return JSONResponse(payload, status_code=201, headers=headers)
 
         @router.get("/{record_id}", response_model=Out, summary=f"Read one of {self.path}", operation_id=f"get_{self.path.replace('-', '_')}")
-        @read_only
-        def get_record(
+        async def get_record(
+            request: Request,
             record_id: RecordId,
-            actor: Actor = Depends(current_actor),
-            session: Session = Depends(get_session),
+            claims: dict[str, Any] = Depends(token_claims),
         ) -> Any:
-            obj = res.get_visible(session, actor, record_id, deleted=None)
-            return JSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
+            def body(session: Session, actor: Actor) -> Any:
+                obj = res.get_visible_decorated(session, actor, record_id)
+                return JSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
+
+            return await read_request(request, claims, body)
 
         @router.patch("/{record_id}", response_model=Out, summary=f"Update one of {self.path}", operation_id=f"update_{self.path.replace('-', '_')}",
                       responses={412: {"description": "stale version"}, 428: {"description": "If-Match or version required"}})

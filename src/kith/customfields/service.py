@@ -21,31 +21,65 @@ PREFIX = "cf_"
 # and turned into detached CustomField objects once per process for each distinct content: the cache
 # key is the rows themselves, so an edit in any process (or a reused id) is seen by the next request.
 _DEFS_STMT: Any = None
+_DEFS_DIGEST_STMT: Any = None
 _defs_cache: dict[tuple[Any, ...], list[CustomField]] = {}
 _DEFS_CACHE_MAX = 256
+# PostgreSQL, read-only requests: definitions by (digest of every definition row, entity type). The request's first
+# query (kith.access.actor) reads the digest, so such a request does not ask for the definitions at all while they
+# are unchanged (ADR 0027). Entries are stored under the digest read in the same statement as the rows.
+_defs_by_digest: dict[tuple[str, str], list[CustomField]] = {}
 
 
 def definitions(session: Session, entity_type: str) -> list[CustomField]:
     """The active custom fields of an entity type, ordered by position. Read-only objects shared between
     requests: change definitions through the ORM (CustomFieldResource), never through these."""
-    global _DEFS_STMT
+    global _DEFS_STMT, _DEFS_DIGEST_STMT
     cache = session.info.setdefault("cf_defs", {})
-    if entity_type not in cache:
+    if entity_type in cache:
+        return cache[entity_type]
+    digest = session.info.get("cf_digest") if session.info.get("read_only") else None
+    if digest is not None:
+        hit = _defs_by_digest.get((digest, entity_type))
+        if hit is not None:
+            cache[entity_type] = list(hit)
+            return cache[entity_type]
+    table = CustomField.__table__
+    if digest is not None:
+        if _DEFS_DIGEST_STMT is None:
+            from sqlalchemy import column, text
+
+            from kith.db.changes import CUSTOM_FIELDS_DIGEST_SQL
+
+            cols = ", ".join(f"cf.{c.name}" for c in table.columns)
+            # the digest row joined to the definitions: one statement, one snapshot, a row even when none is active
+            _DEFS_DIGEST_STMT = text(
+                f"SELECT d.digest, {cols} FROM (SELECT {CUSTOM_FIELDS_DIGEST_SQL} AS digest) d "
+                "LEFT JOIN custom_fields cf ON cf.entity_type = :etype AND cf.active ORDER BY cf.position, cf.id"
+            ).columns(column("digest", String()), *[column(c.name, c.type) for c in table.columns])
+        fetched = session.execute(_DEFS_DIGEST_STMT, {"etype": entity_type}).all()
+        fetched_digest = fetched[0][0]
+        rows = [tuple(r[1:]) for r in fetched if r[1] is not None]
+    else:
         if _DEFS_STMT is None:
             from sqlalchemy import bindparam
 
-            table = CustomField.__table__
             _DEFS_STMT = (select(table).where(table.c.entity_type == bindparam("etype"), table.c.active.is_(True))
                           .order_by(table.c.position, table.c.id))
-        rows = session.execute(_DEFS_STMT, {"etype": entity_type}).all()
-        key = tuple(_freeze(tuple(r)) for r in rows)
-        defs = _defs_cache.get(key)
-        if defs is None:
-            defs = [_detached(r._mapping) for r in rows]
-            if len(_defs_cache) >= _DEFS_CACHE_MAX:
-                _defs_cache.clear()
-            _defs_cache[key] = defs
-        cache[entity_type] = list(defs)
+        rows = [tuple(r) for r in session.execute(_DEFS_STMT, {"etype": entity_type}).all()]
+        fetched_digest = None
+    key = tuple(_freeze(r) for r in rows)
+    defs = _defs_cache.get(key)
+    if defs is None:
+        names = [c.name for c in table.columns]
+        defs = [_detached(dict(zip(names, r))) for r in rows]
+        if len(_defs_cache) >= _DEFS_CACHE_MAX:
+            _defs_cache.clear()
+        _defs_cache[key] = defs
+    if fetched_digest is not None:
+        if len(_defs_by_digest) >= _DEFS_CACHE_MAX:
+            _defs_by_digest.clear()
+        _defs_by_digest[(fetched_digest, entity_type)] = defs
+    cache[entity_type] = list(defs)
     return cache[entity_type]
 
 

@@ -24,6 +24,12 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+# PostgreSQL: the token's two columns (the WAL position; this transaction's id if it has written). Also read by the
+# request's first query on read-only endpoints (kith.access.actor, ADR 0027), which saves `token()` its round trip.
+CHANGES_TOKEN_SQL = "CAST(pg_current_wal_insert_lsn() AS TEXT), CAST(pg_current_xact_id_if_assigned() AS TEXT)"
+# PostgreSQL: a digest of every custom-field definition row, whole (any column, any row, however it was changed)
+CUSTOM_FIELDS_DIGEST_SQL = "(SELECT md5(coalesce(string_agg(CAST(cf AS TEXT), '|' ORDER BY cf.id), '')) FROM custom_fields cf)"
+
 _lock = threading.Lock()
 _observers: dict[str, tuple[int, sqlite3.Connection]] = {}
 
@@ -57,6 +63,8 @@ def token(session: Session) -> Any:
             return None  # pysqlite BEGINs before the first write: this transaction has written
         return _sqlite_version(path)
     if name == "postgresql":
-        lsn, xid = conn.exec_driver_sql("SELECT pg_current_wal_insert_lsn()::text, pg_current_xact_id_if_assigned()").one()
+        # a read-only request read it at its start (its session runs in autocommit and never writes)
+        start = session.info.get("changes_token_at_start") if session.info.get("read_only") else None
+        lsn, xid = start if start is not None else conn.exec_driver_sql(f"SELECT {CHANGES_TOKEN_SQL}").one()
         return None if xid is not None else lsn
     return None

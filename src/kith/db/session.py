@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import select as _select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from kith.config import Settings, get_settings
@@ -25,6 +26,25 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
     cur.close()
 
 
+def _alive_on_checkout(dbapi_conn, _record, _proxy) -> None:
+    """A pooled PostgreSQL connection is alive unless the server has written to it while it sat idle.
+
+    Between requests nothing is owed to an idle connection (Kith never LISTENs, and every result is read to the
+    end), so a readable socket means the server closed it or is closing it: a restart, an idle timeout,
+    pg_terminate_backend (each sends a FATAL error, then EOF). Checking that is a non-blocking poll of the socket
+    instead of SQLAlchemy's pre-ping round trip (one of the five round trips of a detail request, ADR 0027).
+    DisconnectionError makes the pool replace the connection and check out again. A connection whose peer vanished
+    without a word (a cut network) passes; its first statement then fails, and SQLAlchemy invalidates it."""
+    if dbapi_conn.closed or dbapi_conn.broken:
+        raise exc.DisconnectionError("connection closed")
+    try:
+        readable, _, _ = _select.select([dbapi_conn.fileno()], [], [], 0)
+    except (OSError, ValueError) as err:
+        raise exc.DisconnectionError(f"connection socket unusable: {err}") from err
+    if readable:
+        raise exc.DisconnectionError("the server wrote to an idle connection (closed or closing)")
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -41,8 +61,9 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # any value ("generic plan"). For a search that plan walks the primary key backwards testing every row
         # (48 ms for a rare word instead of 6 ms through the trigram index, ADR 0025): plan every execution for
         # the values it has, as without prepared statements, and keep only the saved parsing.
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, pool_pre_ping=True,
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20,
                                connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+        event.listen(engine, "checkout", _alive_on_checkout)
     return engine
 
 

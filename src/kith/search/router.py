@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from kith.access import Actor, can, readable
 from kith.access.gate import hidden_fields
 from kith.contacts.models import Contact
-from kith.core.deps import current_actor, get_session, read_only
+from kith.core.deps import read_request, token_claims
 from kith.core.normalize import display_phone
 from kith.customers.models import Customer
 from kith.opportunities.models import Opportunity
@@ -32,14 +32,17 @@ class SearchOut(BaseModel):
 
 
 @router.get("/search", response_model=SearchOut, summary="Global search: Chinese, pinyin, initials, phone fragments, e-mail")
-@read_only
-def search(
+async def search(
+    request: Request,
     q: str = Query(..., min_length=1, max_length=100),
     limit: int = Query(8, ge=1, le=50, description="per record type"),
     types: str = Query("customer,contact,opportunity", max_length=100),
-    actor: Actor = Depends(current_actor),
-    session: Session = Depends(get_session),
+    claims: dict[str, Any] = Depends(token_claims),
 ) -> Any:
+    return await read_request(request, claims, lambda session, actor: _search(session, actor, q, limit, types))
+
+
+def _search(session: Session, actor: Actor, q: str, limit: int, types: str) -> Any:
     wanted = {t.strip() for t in types.split(",")}
     items: list[dict[str, Any]] = []
     # subtitles show only fields the caller may see (field rights apply to search results too)
