@@ -19,7 +19,7 @@ recreated afterwards; then kith.activities.events.backfill_links, the report rol
 (kith.reports.rollup.rebuild: COPY bypasses its flush listener), sequences, VACUUM ANALYZE. The funnel's
 pre-aggregates (stage-history `left_at` and `deal_*` scope copy, opportunities `reached_position`; ADR 0017
 part 3) are computed by the loader, as the ORM listener would; the stage-day rollup is rebuilt after the load.
-search_text is the plain name and search_grams NULL (this benchmark does not measure search;
+search_text and search_names are the plain name and search_grams NULL (this benchmark does not measure search;
 bench/generate.py does).
 
 Measuring: the FastAPI app in-process (httpx ASGITransport, one client, sequential requests: the
@@ -194,7 +194,7 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
                        "email": None, "website": f"https://c{cid}.example.cn" if r() < 0.5 else None, "description": None,
                        "last_followup_at": ftimes[-1] if ftimes else None, "next_followup_at": None, "custom": "{}",
                        **own, "created_at": created, "updated_at": ftimes[-1] if ftimes else created,
-                       "search_text": name, "search_grams": None})
+                       "search_text": name, "search_grams": None, "search_names": name})
             evs.append((created, "customer.created", "customer", cid, cid, None, None, oid_, name, '{"name": "x"}'))
             nct = 1 if r() < 0.5 else 2
             ctids = []
@@ -206,7 +206,7 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
                             "mobile": f"138{ctid % 100000000:08d}" if r() < 0.7 else None, "phone": None,
                             "email": f"p{ctid}@example.cn" if r() < 0.4 else None, "wechat": None, "is_primary": k == 0,
                             "custom": "{}", **own, "created_at": t, "updated_at": t, "search_text": f"联系人{ctid}",
-                            "search_grams": None})
+                            "search_grams": None, "search_names": f"联系人{ctid}"})
                 evs.append((t, "contact.created", "contact", ctid, cid, ctid, None, oid_, f"联系人{ctid}", "{}"))
             if r() < 0.5 and span > 7200 * 2:
                 opid = nid("opportunities")
@@ -225,7 +225,8 @@ def generate(url: str, customers: int, events_target: int, seed: int = 7, chunk:
                             "pipeline_id": tgt[1], "stage_id": tgt[0], "stage_changed_at": stimes[-1], "status": tgt[2],
                             "next_action": None, "next_action_due": None, "lost_reason": "价格" if tgt[2] == "lost" else None,
                             "closed_at": None if is_open else stimes[-1], "custom": "{}", "reached_position": reached, **own,
-                            "created_at": st0, "updated_at": stimes[-1], "search_text": f"{name}项目", "search_grams": None})
+                            "created_at": st0, "updated_at": stimes[-1], "search_text": f"{name}项目", "search_grams": None,
+                            "search_names": f"{name}项目"})
                 evs.append((st0, "opportunity.created", "opportunity", opid, cid, None, opid, oid_, "opp",
                             json.dumps({"amount": f"{amount:.2f}"})))
                 prev = None

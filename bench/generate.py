@@ -5,8 +5,8 @@
 
 The database is migrated first (kith.db.migrate.upgrade + kith.bootstrap.bootstrap). Rows go in with
 `session.execute(insert(Model), rows)` in chunks, with explicit ids (sequences are moved past them on
-PostgreSQL) and search_text / search_grams computed by the same functions the ORM listeners use
-(kith.search.index.values_for, kith.core.normalize.grams_of); SQLite's FTS tables are fed through
+PostgreSQL) and search_text / search_grams / search_names computed by the same functions the ORM listeners use
+(kith.search.index.search_parts, kith.core.normalize.grams_of); SQLite's FTS tables are fed through
 kith.search.index.sqlite_index_rows. Secondary indexes (ix_*) of the big tables are dropped during the
 load and recreated from their own definitions afterwards, then the database is ANALYZEd.
 
@@ -269,7 +269,7 @@ class Loader:
         from kith.demo import (FOLLOWUP_TEXTS, FOLLOWUP_TYPES, FOLLOWUP_WEIGHTS, INDUSTRIES, LEVEL_WEIGHTS, LEVELS,
                                SOURCE_WEIGHTS, SOURCES, TITLES, BRAND_TAILS, brand, company_name, landline, mobile, person_name)
         from kith.opportunities.models import Opportunity, StageHistory
-        from kith.search.index import values_for
+        from kith.search.index import search_parts
 
         rng, now = self.rng, self.now
         pg = self.dialect == "postgresql"
@@ -282,10 +282,10 @@ class Loader:
         fts: dict[str, list[tuple[int, str]]] = {"customers": [], "contacts": [], "opportunities": []}
 
         def search(table: str, rid: int, **values: Any) -> dict[str, Any]:
-            vals = values_for(SimpleNamespace(__tablename__=table, **values))
+            vals, names = search_parts(SimpleNamespace(__tablename__=table, **values))
             st = " ".join(vals)
             fts[table].append((rid, st))
-            return {"search_text": st, "search_grams": grams_of(vals) if pg else None}
+            return {"search_text": st, "search_grams": grams_of(vals) if pg else None, "search_names": " ".join(names)}
 
         def ev(when: datetime, type_: str, etype: str, eid: int, cid: int, actor: int, summary: str, data: dict[str, Any]) -> None:
             events.append({"id": self.next_id("events"), "customer_id": cid, "entity_type": etype, "entity_id": eid, "type": type_,

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parents[1]
 for p in (str(ROOT), str(ROOT / "src")):
@@ -68,11 +69,11 @@ def setup(url: str, existing: int, seed: int) -> None:
     from kith.auth.security import hash_password
     from kith.bootstrap import bootstrap
     from kith.core import clock
-    from kith.core.normalize import grams_of, normalize_company, search_values
+    from kith.core.normalize import grams_of, normalize_company
     from kith.customers.models import Customer
     from kith.db.migrate import upgrade
     from kith.db.session import make_engine, session_factory
-    from kith.search.index import sqlite_index_rows
+    from kith.search.index import search_parts, sqlite_index_rows
 
     recreate_database(url)
     engine = make_engine(url)
@@ -97,12 +98,12 @@ def setup(url: str, existing: int, seed: int) -> None:
             city, name = company(rng, i)
             phone = f"+86{rng_area(i)}{60000000 + i}"
             email = f"contact{i}@corp{i % 997}.cn"
-            values = search_values([name], [phone[3:], email])
+            values, names = search_parts(SimpleNamespace(__tablename__="customers", name=name, phone=phone, email=email))
             chunk.append({"id": i + 1, "name": name, "name_key": normalize_company(name), "province": PROVINCE[city], "city": city,
                           "phone": phone, "email": email, "industry": TRADES[i % len(TRADES)], "status": "active",
                           "owner_id": admin.id, "department_id": dept.id, "department_path": dept.path, "created_by_id": admin.id,
                           "created_at": now, "updated_at": now, "version": 1, "custom": {}, "search_text": " ".join(values),
-                          "search_grams": grams_of(values)})
+                          "search_grams": grams_of(values), "search_names": " ".join(names)})
             fts.append((i + 1, " ".join(values)))
             if len(chunk) == 5000:
                 s.execute(insert(Customer), chunk)

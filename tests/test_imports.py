@@ -268,6 +268,15 @@ def _snapshot(engine) -> dict[str, list]:
     return out
 
 
+def _search_names_exact(engine) -> bool:
+    """Every customer's `search_names` is its name's search values (what the ORM listener writes; ADR 0026)."""
+    from kith.core.normalize import search_values
+
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT name, search_names FROM customers")).all()
+    return bool(rows) and all(names == " ".join(search_values([name])) for name, names in rows)
+
+
 def _rollup_matches_customers(engine) -> bool:
     from kith.reports.rollup import filled_expr
 
@@ -300,6 +309,7 @@ def test_rollback_restores_every_table_and_is_blocked_by_later_edits(api, engine
     assert api.get(f"/customers/{other['id']}").json()["industry"] == "传媒"
     assert _snapshot(engine) != before
     assert _rollup_matches_customers(engine)  # reports count the imported customers (Core writes refresh the roll-up)
+    assert _search_names_exact(engine)  # created, updated and merged records (Core writes) keep search_names too
     r = api.post(f"/imports/{b['id']}/rollback")
     assert r.status_code == 200, r.text
     assert r.json()["status"] == "rolled_back" and r.json()["rollback"] == {"deleted": 2, "restored": 2}
@@ -322,6 +332,34 @@ def test_rollback_restores_every_table_and_is_blocked_by_later_edits(api, engine
     assert [(x["row"], x["id"], x["why"]) for x in blocking][0] == (4, made["id"], "changed")
     assert [x["why"] for x in blocking] == ["changed", "referenced"]
     assert api.get(f"/customers/{made['id']}").status_code == 200
+
+
+def test_import_update_and_rollback_keep_search_names(api, engine):
+    """An import that renames a record (Core UPDATE) and its rollback (before-image) keep `search_names` with the name,
+    so a caller who searches names only (ADR 0026) finds the record by the name it has."""
+    c = api.customer(name="南京老城旧名贸易有限公司", phone="025-66661234")
+    b = upload(api, make_xlsx([["ID", "客户名称"], [c["id"], "南京新城新名贸易有限公司"]]), "rename.xlsx").json()
+    assert preview_all(api, b["id"])[2]["action"] == f"update:{c['id']}"
+    assert api.post(f"/imports/{b['id']}/run").status_code == 202
+    assert api.get(f"/imports/{b['id']}").json()["counts"]["updated"] == 1
+
+    def names() -> str:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT search_names FROM customers WHERE id = :i"), {"i": c["id"]}).scalar_one()
+
+    assert "xinchengxinming" in names() and "jiuming" not in names() and _search_names_exact(engine)
+    # a before-image taken before migration 0022 has no search_names: the rollback computes it from the restored name
+    from sqlalchemy.orm import Session
+
+    from kith.imports.models import ImportRow
+
+    with Session(engine) as s:
+        row = s.scalar(select(ImportRow).where(ImportRow.batch_id == b["id"], ImportRow.status == "updated"))
+        assert "search_names" in row.before
+        row.before = {k: v for k, v in row.before.items() if k != "search_names"}
+        s.commit()
+    assert api.post(f"/imports/{b['id']}/rollback").status_code == 200
+    assert "laochengjiuming" in names() and "xinming" not in names() and _search_names_exact(engine)
 
 
 def test_crash_mid_import_then_resume_every_row_once(api, settings, engine, tmp_path):
@@ -491,7 +529,7 @@ def test_run_with_the_search_helper_writes_the_records_the_orm_would(api, db, mo
     records are those the ORM writes: search text, grams (FTS rows on SQLite), name key, events, counts."""
     from kith.core.normalize import grams_of, normalize_company
     from kith.imports import service
-    from kith.search.index import values_for
+    from kith.search.index import names_for, values_for
 
     monkeypatch.setattr(service, "PARALLEL_FROM", 10)
     taken: list[int] = []
@@ -523,6 +561,7 @@ def test_run_with_the_search_helper_writes_the_records_the_orm_would(api, db, mo
     for c in made:
         values = values_for(c)
         assert c.search_text == " ".join(values) and c.name_key == normalize_company(c.name)
+        assert c.search_names == " ".join(names_for(c))
         if sqlite:
             fts = db.execute(text("SELECT grams FROM customers_fts WHERE rowid = :id"), {"id": c.id}).scalar()
             assert fts == " ".join(grams_of(values))

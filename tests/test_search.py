@@ -82,16 +82,16 @@ def test_search_index_follows_updates_and_deletes(api, people):
     assert _contact_names(api, "wf") == set()
 
 
-def _search_plan(engine, model, q: str) -> str:
-    """The database's plan for `match(q)` on `model`, as one string (PostgreSQL with sequential scans off, so an
-    index that can serve the condition shows up whatever the table's size)."""
+def _search_plan(engine, model, q: str, actor=None) -> str:
+    """The database's plan for `match(q)` on `model` (for `actor`), as one string (PostgreSQL with sequential scans
+    off, so an index that can serve the condition shows up whatever the table's size)."""
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
     from kith.search.index import match
 
     with Session(engine) as s:
-        compiled = select(model.id).where(match(s, model, q)).compile(engine)
+        compiled = select(model.id).where(match(s, model, q, actor)).compile(engine)
         conn = s.connection()
         if engine.dialect.name == "sqlite":
             params = tuple(compiled.params[name] for name in compiled.positiontup)
@@ -184,7 +184,145 @@ def test_trigram_index_follows_every_write_path(api, engine, people):
         assert names("hexinzhixie") == set()
         # the index answers exactly what a substring scan answers (3+ characters: trigram; 1–2: the gram itself)
         for q in ("youxian", "公司", "有限公司", "yxgs", "5555", "gongsi", "公", "yx", "55", "司有"):
-            indexed = set(s.scalars(select(Customer.id).where(match(s, Customer, q))))
+            indexed = set(s.scalars(select(Customer.id).where(match(s, Customer, q, None))))
             scanned = set(s.scalars(select(Customer.id).where(Customer.search_text.contains(q))))
             assert indexed == scanned, q
         assert s.scalar(select(func.count()).select_from(Customer)) >= 2
+
+
+# ---- field rights: a caller with a searchable field hidden searches names only (ADR 0026) ---------------------
+
+def _actor(**hidden: tuple[str, ...]):
+    """An actor whose field rights hide these fields per module (match() reads nothing else of it)."""
+    from kith.access.actor import Actor
+
+    return Actor(user_id=0, username="t", display_name="t", department_id=None, department_path="/", roles=[],
+                 field_rights={module: {f: "hidden" for f in fields} for module, fields in hidden.items()})
+
+
+def test_search_condition_unchanged_unless_a_searchable_field_is_hidden(engine):
+    """Nothing searchable hidden: the very condition of before (no recheck, no extra cost); a searchable field hidden:
+    the same condition and a recheck on `search_names`."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from kith.contacts.models import Contact
+    from kith.customers.models import Customer
+    from kith.opportunities.models import Opportunity
+    from kith.search.index import match
+
+    def sql(model, q, actor):
+        with Session(engine) as s:
+            return str(select(model.id).where(match(s, model, q, actor)).compile(engine))
+
+    for model, hidden, other in ((Customer, {"customer": ("phone",)}, {"customer": ("industry", "level")}),
+                                 (Contact, {"contact": ("wechat",)}, {"contact": ("title",), "customer": ("phone",)}),
+                                 (Opportunity, {"opportunity": ("next_action",)}, {"opportunity": ("amount",)})):
+        for q in ("张", "zw", "huaxin", "6234"):
+            plain = sql(model, q, None)
+            assert "search_names" not in plain
+            assert sql(model, q, _actor(**other)) == plain, (model, q)
+            rechecked = sql(model, q, _actor(**hidden))
+            assert plain.split("WHERE", 1)[1].strip() in rechecked.split("WHERE", 1)[1], rechecked  # the index's own
+            assert "search_names LIKE" in rechecked, rechecked
+
+
+@pytest.mark.parametrize("q", ["张伟", "张", "zhangwei", "zw"])
+def test_search_with_a_hidden_field_still_uses_the_index(api, engine, people, q):
+    """The names-only recheck filters the index's candidates: the index still serves the search (no table scan)."""
+    import re
+
+    from kith.contacts.models import Contact
+
+    text = _search_plan(engine, Contact, q, _actor(contact=("mobile",)))
+    if engine.dialect.name == "sqlite":
+        assert re.search(r"contacts_fts(_tri)? VIRTUAL TABLE INDEX", text), text
+        assert not re.search(r"SCAN contacts(?!_fts)", text), text
+    else:
+        assert ("ix_contacts_search_trgm" if len(q) >= 3 else "ix_contacts_search_grams") in text, text
+        assert "Seq Scan on contacts" not in text, text
+        assert "search_names" in text, text  # the recheck, as a filter on the index's rows
+
+
+def test_search_names_follow_the_name(api, engine, people):
+    """The ORM keeps `search_names` (the name's values: name, pinyin, initials) on create and update."""
+    from sqlalchemy import text
+
+    from kith.core.normalize import search_values
+
+    def stored(table, rid):
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT search_names FROM {table} WHERE id = :i"), {"i": rid}).scalar_one()
+
+    z = people["zhang"]
+    assert stored("contacts", z["id"]) == "张伟 zhangwei zw"
+    assert stored("customers", people["acme"]["id"]) == " ".join(search_values(["北京华信科技有限公司"]))
+    r = api.patch(f"/contacts/{z['id']}", {"name": "王芳", "mobile": "13700001111", "version": z["version"]})
+    assert r.status_code == 200, r.text
+    assert stored("contacts", z["id"]) == "王芳 wangfang wf"
+    o = api.opportunity(people["acme"]["id"], name="华信二期扩容项目", next_action="报价")
+    assert stored("opportunities", o["id"]) == " ".join(search_values(["华信二期扩容项目"]))
+
+
+def test_migration_0022_backfills_search_names_as_the_orm(api, engine, db, people):
+    """Migration 0022 adds `search_names` and fills it from the names with the function the ORM uses: down to 0021
+    (the column goes) and up again give every record the value the ORM wrote."""
+    import importlib
+
+    import sqlalchemy as sa
+
+    from kith.core.normalize import search_values
+    from kith.db.migrate import downgrade, upgrade
+
+    acme = people["acme"]
+    api.opportunity(acme["id"], name="华信二期扩容项目")
+    api.opportunity(acme["id"], name="ERP 3.0 升级（二期）")
+    api.customer(name="IBM（中国）有限公司 Ltd.", phone="13800001111")
+    api.contact(acme["id"], name="Zoë O'Brien")
+    tables = ("customers", "contacts", "opportunities")
+
+    def stored() -> dict[str, dict[int, tuple[str, str | None]]]:
+        with engine.connect() as conn:
+            return {t: {r[0]: (r[1], r[2]) for r in conn.execute(sa.text(f"SELECT id, name, search_names FROM {t}"))}
+                    for t in tables}
+
+    by_orm = stored()
+    assert all(by_orm[t] for t in tables)
+    for t in tables:
+        for name, names in by_orm[t].values():
+            assert names == " ".join(search_values([name])) and names, (t, name, names)
+    db.rollback()  # no transaction of the test's own holds a table the migration alters
+    downgrade(engine, "0021")
+    try:
+        for t in tables:
+            assert "search_names" not in {c["name"] for c in sa.inspect(engine).get_columns(t)}
+    finally:
+        upgrade(engine)
+    assert stored() == by_orm
+    # the backfill pages by id: a batch smaller than the table gives the same values
+    migration = importlib.import_module("kith.db.migrations.versions.0022_search_names")
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE contacts SET search_names = NULL"))
+        assert migration.backfill(conn, "contacts", batch=2) == len(by_orm["contacts"])
+    assert stored() == by_orm
+
+
+def test_values_for_is_built_from_the_searchable_map():
+    """values_for (from SEARCHABLE) gives exactly the values of the explicit formulas it replaced, and search_parts'
+    names are search_values([name]); both search values per record type come from one map."""
+    from types import SimpleNamespace as R
+
+    from kith.core.normalize import phone_digits, search_values
+    from kith.search.index import SEARCH_COLUMNS, SEARCHABLE, names_for, search_parts, values_for
+
+    cust = R(__tablename__="customers", name="北京华信科技有限公司", phone="+861062345678", email="Info@HuaXin.cn")
+    cont = R(__tablename__="contacts", name="张伟", mobile="+8613812345678", phone=None, email="zw@x.cn", wechat="ZW_2024")
+    opp = R(__tablename__="opportunities", name="华信二期", next_action="电话回访 zw")
+    other = R(__tablename__="tags", name="重点客户")
+    assert values_for(cust) == search_values([cust.name], [phone_digits(cust.phone), cust.email])
+    assert values_for(cont) == search_values([cont.name], [phone_digits(cont.mobile), phone_digits(cont.phone), cont.email, cont.wechat])
+    assert values_for(opp) == search_values([opp.name], [opp.next_action])
+    assert values_for(other) == search_values([other.name])
+    for obj in (cust, cont, opp, other):
+        assert search_parts(obj) == (values_for(obj), search_values([obj.name])) == (values_for(obj), names_for(obj))
+    assert set(SEARCH_COLUMNS) == {"name"} | {f for _, fields in SEARCHABLE.values() for f in fields}

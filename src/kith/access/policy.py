@@ -18,7 +18,8 @@ RIGHTS = ("hidden", "read", "write")
 # Never writable through a normal create/update, whatever the role says.
 PROTECTED_FIELDS = frozenset(
     {"id", "owner_id", "department_id", "department_path", "created_by_id", "created_at", "updated_at",
-     "deleted_at", "deleted_by_id", "roles", "role_ids", "password_hash", "token_version", "search_text", "search_grams"}
+     "deleted_at", "deleted_by_id", "roles", "role_ids", "password_hash", "token_version", "search_text", "search_grams",
+     "search_names"}
 )
 
 # Money fields per module: what "amount rights" cover.

@@ -47,7 +47,8 @@ AUDITED: dict[str, tuple[str, str]] = {
     "reminder_rules": ("reminder_rule", "reminder_rule"),
     "reminder_snoozes": ("reminder_snooze", "reminder_rule"),
 }
-SKIP_FIELDS = {"search_text", "search_grams", "updated_at", "version", "created_at", "name_key", "department_path", "last_login_at"}
+SKIP_FIELDS = {"search_text", "search_grams", "search_names", "updated_at", "version", "created_at", "name_key", "department_path",
+               "last_login_at"}
 SECRET_FIELDS = {"password_hash", "token_version", "calendar_token_hash"}
 
 

@@ -179,7 +179,7 @@ class ListQuery:
                 raise KithError(400, "invalid_filter", {"field": "q"}, fields=[FieldError("q", "invalid")])
             from kith.search.index import match
 
-            self.where.append(match(self.session, model, q[:100]))
+            self.where.append(match(self.session, model, q[:100], self.actor))
         for key, raw in self.params.items():
             if key in RESERVED:
                 continue

@@ -127,8 +127,11 @@ class SoftDeleteMixin:
 
 
 class SearchMixin:
-    """Normalised search text (LIKE recheck) and its 1/2-grams (index). Deferred at the mapper: they are big and
-    never shown, so no query loads them unless asked (a per-query `defer()` option cost a callable per loaded row)."""
+    """Normalised search text (LIKE recheck) and its 1/2-grams (index), and the values of the name alone (the recheck
+    of a caller who may not see every searchable field: ADR 0026; NULL, as a writer that does not know it leaves it,
+    matches nothing there). Deferred at the mapper: they are big and never shown, so no query loads them unless asked
+    (a per-query `defer()` option cost a callable per loaded row). Kept by kith.search.index.refresh."""
 
     search_text: Mapped[str] = mapped_column(Text, nullable=False, default="", deferred=True)
     search_grams: Mapped[list[str] | None] = mapped_column(GramArray(), nullable=True, deferred=True)
+    search_names: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)

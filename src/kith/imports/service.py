@@ -1034,30 +1034,30 @@ def restore_value(column: Any, value: Any) -> Any:
     return value
 
 
-def _search(kind: str, values: dict[str, Any]) -> tuple[str, list[str]]:
-    from kith.search.index import values_for
+def _search(kind: str, values: dict[str, Any]) -> tuple[str, list[str], str]:
+    """search_text, search_grams and search_names of a record with these column values (kith.search.index)."""
+    from kith.search.index import SEARCH_COLUMNS, search_parts
 
     table = model_of(kind).__tablename__
-    obj = SimpleNamespace(__tablename__=table, **{k: values.get(k) for k in ("name", "phone", "email", "mobile", "wechat", "next_action")})
-    vals = values_for(obj)
-    return " ".join(vals), grams_of(vals)
-
-
-_SEARCH_COLUMNS = ("name", "phone", "email", "mobile", "wechat", "next_action")
+    obj = SimpleNamespace(__tablename__=table, **{k: values.get(k) for k in SEARCH_COLUMNS})
+    vals, names = search_parts(obj)
+    return " ".join(vals), grams_of(vals), " ".join(names)
 
 
 def _prepared_search(kind: str, cleaned: dict[str, Any]) -> list[Any]:
     """What a row gives the record it creates for search and matching: [search_text, search grams joined by spaces,
-    name_key (customers)] — the column values _record_values takes, the same functions. Computed ahead by the run's
-    helper process (_SearchAhead), so the writing process does not."""
+    name_key (customers), search_names] — the column values _record_values takes, the same functions. Computed ahead
+    by the run's helper process (_SearchAhead), so the writing process does not."""
+    from kith.search.index import SEARCH_COLUMNS
+
     tmap = targets(kind)
     cols: dict[str, Any] = {}
     for field, value in cleaned.items():
         t = tmap.get(field)
-        if t is not None and t.column in _SEARCH_COLUMNS:
+        if t is not None and t.column in SEARCH_COLUMNS:
             cols[t.column] = from_json(value, t)
-    text, grams = _search(kind, cols)
-    return [text, " ".join(grams), normalize_company(cols["name"]) if kind == "customer" and cols.get("name") else None]
+    text, grams, names = _search(kind, cols)
+    return [text, " ".join(grams), normalize_company(cols["name"]) if kind == "customer" and cols.get("name") else None, names]
 
 
 def _record_values(session: Session, actor: Actor, batch: ImportBatch, cleaned: dict[str, Any], owners: dict[int, Any],
@@ -1098,9 +1098,9 @@ def _record_values(session: Session, actor: Actor, batch: ImportBatch, cleaned: 
     if kind != "followup":
         vals["custom"] = custom
         if prepared:
-            vals["search_text"], vals["search_grams"] = prepared[0], prepared[1].split()
+            vals["search_text"], vals["search_grams"], vals["search_names"] = prepared[0], prepared[1].split(), prepared[3]
         else:
-            vals["search_text"], vals["search_grams"] = _search(kind, vals)
+            vals["search_text"], vals["search_grams"], vals["search_names"] = _search(kind, vals)
     vals.update(created_at=now, updated_at=now, version=1, deleted_at=None, deleted_by_id=None)
     return vals
 
@@ -1448,7 +1448,7 @@ def _apply_changes(session: Session, actor: Actor, batch: ImportBatch, changes: 
             new["name_key"] = normalize_company(new["name"])
         merged_vals = {**cur, **new}
         if "search_text" in cur:
-            new["search_text"], new["search_grams"] = _search(kind, merged_vals)
+            new["search_text"], new["search_grams"], new["search_names"] = _search(kind, merged_vals)
         res = session.execute(update(table).where(table.c.id == rid, table.c.version == cur["version"])
                               .values(**new, version=cur["version"] + 1, updated_at=now))
         if res.rowcount != 1:
@@ -1457,10 +1457,12 @@ def _apply_changes(session: Session, actor: Actor, batch: ImportBatch, changes: 
             continue
         out.append({"b_id": row.id, "b_status": status, "b_reason": f"{status}_into:{rid}", "b_record": rid, "b_before": image(cur),
                     "b_version": cur["version"] + 1})
-        current[rid] = {**merged_vals, "version": cur["version"] + 1, **({"search_text": new["search_text"]} if "search_text" in new else {})}
+        current[rid] = {**merged_vals, "version": cur["version"] + 1,
+                        **({k: new[k] for k in ("search_text", "search_names")} if "search_text" in new else {})}
         if "search_grams" in new:
             fts.append((rid, new["search_grams"]))
-        diff = {k: [_plain(cur.get(k)), _plain(v)] for k, v in new.items() if k not in ("search_text", "search_grams", "name_key")}
+        diff = {k: [_plain(cur.get(k)), _plain(v)] for k, v in new.items()
+                if k not in ("search_text", "search_grams", "search_names", "name_key")}
         customer_id = rid if kind == "customer" else cur.get("customer_id")
         events.append(_event(actor, kind, rid, customer_id, now, f"{kind}.updated", cur.get("name") or "", {"changes": diff, "import": True}))
     return out
@@ -1550,6 +1552,11 @@ def rollback(session: Session, actor: Actor, batch: ImportBatch) -> dict[str, in
         if r.status == "created" or r.before is None:
             continue
         values = {k: restore_value(table.c[k], v) for k, v in r.before.items() if k in table.c and k != "id"}
+        if "search_text" in values and "search_names" in table.c and "search_names" not in values:
+            # an image taken before migration 0022 has no search_names: the restored name's, as the ORM computes it
+            from kith.search.index import names_for
+
+            values["search_names"] = " ".join(names_for(SimpleNamespace(__tablename__=table.name, name=values.get("name"))))
         session.execute(update(table).where(table.c.id == r.record_id).values(**values))
         done.add(r.record_id)
         if "search_text" in values:

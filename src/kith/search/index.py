@@ -9,36 +9,86 @@ matches when the record holds the query as one of its 1/2-grams (GIN on a TEXT[]
 PostgreSQL, an FTS5 table on SQLite), which is exactly containing it. Common pinyin and digit
 bigrams ("yu", "an", "13") each occur in tens of thousands of records, so the trigram path is
 3–20× cheaper for the longer queries (ADR 0025, part 6).
+
+It also keeps `search_names`: the values of its name alone (name, pinyin, initials). The index holds
+phones, e-mail, WeChat and next actions too, which field rights can hide: a caller with one of those
+hidden gets the index's candidates rechecked against `search_names`, so a fragment of a value they
+cannot see finds nothing (ADR 0026).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Text, bindparam, column, event, false, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Text, and_, bindparam, column, event, false, literal_column, select, table, text
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from kith.core.normalize import grams_of, phone_digits, query_grams, search_norm, search_values
 from kith.db.base import SearchMixin
 
+if TYPE_CHECKING:
+    from kith.access.actor import Actor
+
+
+# What each record type makes searchable besides its name: the field-rights module and its fields, in index order
+# (phones as national digits). A caller with any of these fields hidden searches names only (match(); ADR 0026), so
+# values_for below is built from this map and the two cannot drift apart.
+SEARCHABLE: dict[str, tuple[str, tuple[str, ...]]] = {
+    "customers": ("customer", ("phone", "email")),
+    "contacts": ("contact", ("mobile", "phone", "email", "wechat")),
+    "opportunities": ("opportunity", ("next_action",)),
+}
+PHONE_FIELDS = frozenset({"phone", "mobile"})
+# every column the search values are computed from (what a writer below the ORM needs at hand)
+SEARCH_COLUMNS: tuple[str, ...] = ("name", *dict.fromkeys(f for _, fields in SEARCHABLE.values() for f in fields))
+
+
+def search_parts(obj: Any) -> tuple[list[str], list[str]]:
+    """(values, names) of a record: every searchable value (names with pinyin and initials, phones as national
+    digits, e-mail, …) and those of its name alone — `search_values([name], others)` and `search_values([name])`,
+    the name's pinyin computed once."""
+    names = search_values([getattr(obj, "name", None)])
+    spec = SEARCHABLE.get(obj.__tablename__)
+    if spec is None:
+        return names, names
+    others: list[str] = []
+    for f in spec[1]:
+        value = getattr(obj, f, None)
+        if f in PHONE_FIELDS:
+            value = phone_digits(value)
+        if value:
+            others.append(search_norm(value))
+    return [v for v in dict.fromkeys([*names, *others]) if v], names
+
 
 def values_for(obj: Any) -> list[str]:
     """The searchable values of a record: names with pinyin, phones as national digits, e-mail."""
-    table = obj.__tablename__
-    if table == "customers":
-        return search_values([obj.name], [phone_digits(obj.phone), obj.email])
-    if table == "contacts":
-        return search_values([obj.name], [phone_digits(obj.mobile), phone_digits(obj.phone), obj.email, obj.wechat])
-    if table == "opportunities":
-        return search_values([obj.name], [obj.next_action])
-    return search_values([getattr(obj, "name", "")])
+    return search_parts(obj)[0]
+
+
+def names_for(obj: Any) -> list[str]:
+    """The searchable values of a record's name alone (name, pinyin, initials): `search_names`."""
+    return search_values([getattr(obj, "name", None)])
 
 
 def refresh(obj: Any) -> None:
-    values = values_for(obj)
+    values, names = search_parts(obj)
     obj.search_text = " ".join(values)
     obj.search_grams = grams_of(values)
+    obj.search_names = " ".join(names)
+
+
+def names_only(actor: Actor | None, model: Any) -> bool:
+    """Whether `actor`'s search of `model` may match its names only: a field whose value the index holds is hidden
+    from them (field rights), and a match on the index would answer "this fragment is in its phone"."""
+    spec = SEARCHABLE.get(model.__tablename__)
+    if actor is None or spec is None:
+        return False
+    from kith.access.gate import hidden_fields
+
+    hidden = hidden_fields(actor, spec[0])
+    return bool(hidden) and not hidden.isdisjoint(spec[1])
 
 
 def fts_table(table: str) -> str:
@@ -85,11 +135,25 @@ def sqlite_index_rows(session: Session, table: str, rows: list[tuple[int, str]])
     )
 
 
-def match(session: Session, model: Any, q: str) -> ColumnElement[bool]:
-    """SQL condition: the record matches the search box text `q`."""
+def match(session: Session, model: Any, q: str, actor: Actor | None) -> ColumnElement[bool]:
+    """SQL condition: the record matches the search box text `q` for `actor` (None: no caller, every field visible).
+
+    When a searchable field of the record type other than its name is hidden from the actor (names_only), the index
+    condition is rechecked against the name's values (`search_names LIKE '%q%'` on the candidates the index finds):
+    a phone, e-mail or WeChat fragment then finds nothing, names, pinyin and initials still do (ADR 0026). Otherwise
+    the condition is the index's alone."""
     nq = search_norm(q)
     if not nq:
         return false()
+    cond = _index_match(session, model, nq)
+    if names_only(actor, model):
+        # nq is alphanumeric (no % or _ to escape); one value, so the planner sees the pattern whole
+        return and_(cond, model.search_names.like(f"%{nq}%"))
+    return cond
+
+
+def _index_match(session: Session, model: Any, nq: str) -> ColumnElement[bool]:
+    """SQL condition: the record's search values hold the normalised query `nq` (served by an index)."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if len(nq) >= 3:
         if postgres:
