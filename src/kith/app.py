@@ -310,4 +310,3 @@ from kith.core.i18n import MESSAGES as _MESSAGES  # noqa: E402
 
 _MESSAGES_KEYS = set(_MESSAGES)
 _ = t
-
