@@ -148,7 +148,7 @@ def _read_in_thread(request: Request, claims: dict[str, Any], body: Callable[[Se
     try:
         return body(session, _actor(request, session, claims))
     finally:
-        _end(session)
+        session.close()  # nothing to roll back: it only read (on PostgreSQL in autocommit)
 
 
 async def read_request(request: Request, claims: dict[str, Any], body: Callable[[Session, Actor], Any]) -> Any:

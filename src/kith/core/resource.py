@@ -25,6 +25,7 @@ from kith.core.types import RecordId
 from kith.core.deps import current_actor, get_session, read_request, token_claims
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
+from kith.core.responses import FastJSONResponse
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
@@ -371,7 +372,7 @@ class Resource:
                 page = {"items": res.serialize_many(session, actor, items), "next_cursor": next_cursor, "total": total}
                 if lq.total_estimated:
                     page["total_estimated"] = True
-                return JSONResponse(page)
+                return FastJSONResponse(page)
 
             return await read_request(request, claims, body)
 
@@ -446,7 +447,7 @@ class Resource:
         ) -> Any:
             def body(session: Session, actor: Actor) -> Any:
                 obj = res.get_visible_decorated(session, actor, record_id)
-                return JSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
+                return FastJSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
 
             return await read_request(request, claims, body)
 

@@ -3,7 +3,6 @@
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,6 +11,7 @@ from kith.access import Actor, can, readable
 from kith.access.gate import hidden_fields
 from kith.contacts.models import Contact
 from kith.core.deps import read_request, token_claims
+from kith.core.responses import FastJSONResponse
 from kith.core.normalize import display_phone
 from kith.customers.models import Customer
 from kith.opportunities.models import Opportunity
@@ -70,4 +70,4 @@ def _search(session: Session, actor: Actor, q: str, limit: int, types: str) -> A
                                 .where(match(session, Opportunity, q, actor), Opportunity.deleted_at.is_(None),
                                        readable(actor, Opportunity, "opportunity")).order_by(Opportunity.id.desc()).limit(limit)).all()
         items += [{"type": "opportunity", "id": o.id, "title": o.name, "subtitle": cname} for o, cname in rows3]
-    return JSONResponse({"items": items})
+    return FastJSONResponse({"items": items})
