@@ -326,3 +326,50 @@ def test_values_for_is_built_from_the_searchable_map():
     for obj in (cust, cont, opp, other):
         assert search_parts(obj) == (values_for(obj), search_values([obj.name])) == (values_for(obj), names_for(obj))
     assert set(SEARCH_COLUMNS) == {"name"} | {f for _, fields in SEARCHABLE.values() for f in fields}
+
+
+def test_rare_word_first_page_is_read_through_the_search_index(api, engine):
+    """A list page for a rare 3+ character word is found through the search index, not by walking every record newest
+    first testing each one (PostgreSQL guessed ~2 % of the rows for any `LIKE '%…%'` until the search columns got
+    finer statistics, migration 0023: 150–335 ms per page at 100,000 customers instead of 0.5 ms; ADR 0027)."""
+    from sqlalchemy import insert, select, text
+    from sqlalchemy.orm import Session
+
+    from kith.customers.models import Customer
+    from kith.search.index import match
+
+    with Session(engine) as s:
+        owner = s.execute(text("SELECT id, department_id FROM users WHERE username = 'admin'")).one()
+        common = [{"name": f"常见科技{i}", "name_key": f"常见科技{i}", "owner_id": owner[0], "department_id": owner[1],
+                   "department_path": "/", "version": 1, "search_text": f"常见科技{i} changjiankeji{i:05d} cjkj",
+                   "search_names": f"常见科技{i} changjiankeji{i:05d} cjkj"} for i in range(6000)]
+        rare = {**common[0], "name": "稀有名字", "name_key": "稀有名字", "search_text": "稀有名字 xiyoumingzi xymz",
+                "search_names": "稀有名字 xiyoumingzi xymz"}
+        s.execute(insert(Customer), [rare, *common[1:]])
+        s.commit()
+        s.execute(text("ANALYZE customers"))
+        s.commit()
+        stmt = (select(Customer.id).where(Customer.deleted_at.is_(None), match(s, Customer, "xymz", None))
+                .order_by(Customer.id.desc()).limit(21))
+        compiled = stmt.compile(engine)
+        conn = s.connection()
+        if engine.dialect.name == "sqlite":
+            params = tuple(compiled.params[name] for name in compiled.positiontup)
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, params))
+            assert "customers_fts_tri VIRTUAL TABLE INDEX" in plan, plan
+        else:
+            import re
+
+            plan = " ".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + compiled.string, compiled.params))
+            # at this size a sequential scan is as good as the index; what matters is the estimate (1 row, not ~2 %
+            # of the table) and therefore no walk of the primary key, which at 100,000 rows is the slow plan
+            assert "Backward" not in plan, plan
+            estimates = [int(n) for n in re.findall(r"rows=(\d+)", plan)]
+            assert max(estimates) <= 6, plan
+            # the estimate above holds at this size with any histogram; at 100,000 rows it needs the finer one
+            targets = dict(conn.exec_driver_sql(
+                "SELECT attrelid::regclass::text || '.' || attname, attstattarget FROM pg_attribute "
+                "WHERE attrelid IN ('customers'::regclass, 'contacts'::regclass, 'opportunities'::regclass) "
+                "AND attname IN ('search_text', 'search_names')").all())
+            assert len(targets) == 6 and all(t >= 1000 for t in targets.values()), targets
+        assert [r for r in s.scalars(stmt)] == [s.scalar(select(Customer.id).where(Customer.name == "稀有名字"))]
