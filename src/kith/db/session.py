@@ -57,12 +57,10 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
-        # psycopg prepares a statement on the server after its 5th execution, and PostgreSQL then plans it once for
-        # any value ("generic plan"). For a search that plan walks the primary key backwards testing every row
-        # (48 ms for a rare word instead of 6 ms through the trigram index, ADR 0025): plan every execution for
-        # the values it has, as without prepared statements, and keep only the saved parsing.
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20,
-                               connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
+        # Search statements carry their values in the SQL (kith.search.index._value): psycopg's prepared statements
+        # and PostgreSQL's generic plans serve everything else (ADR 0027; before, plan_cache_mode=force_custom_plan
+        # planned every statement on every run, ADR 0025).
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20)
         event.listen(engine, "checkout", _alive_on_checkout)
     return engine
 
