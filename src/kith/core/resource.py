@@ -22,7 +22,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from kith.access import Actor, can, check_write, readable, require, strip, writable
 from kith.core import clock, idempotency
 from kith.core.types import RecordId
-from kith.core.deps import current_actor, get_session, read_request, token_claims
+from kith.core.deps import current_actor, get_session, read_only, read_request, token_claims
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
 from kith.core.responses import FastJSONResponse
@@ -519,6 +519,7 @@ class Resource:
 
             @router.get("/{record_id}/timeline", summary=f"The timeline of one of {self.path}, newest first",
                         operation_id=f"{self.path}_timeline")
+            @read_only
             def record_timeline(
                 record_id: RecordId,
                 limit: int = Query(20, ge=1, le=200),
