@@ -176,6 +176,12 @@ def shot(page: Any, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.wait_for_timeout(150)  # let transitions settle
+    # a table's loading mask fades out after its data arrived; on a slow machine the picture caught the spinner
+    try:
+        page.wait_for_function(
+            "() => ![...document.querySelectorAll('.el-loading-mask')].some(e => e.offsetParent !== null)", timeout=5000)
+    except Exception:  # noqa: BLE001 - a mask still shown after 5 s is what the page looks like: take it as it is
+        pass
     # Success toasts would cover the header in every picture; they vanish after 3 s anyway.
     page.evaluate("document.querySelectorAll('.el-message').forEach(e => e.remove())")
     page.screenshot(path=str(path))
