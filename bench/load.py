@@ -477,6 +477,20 @@ async def run_all(base_url: str, users: list[str], scenarios: list[str], concurr
     return out
 
 
+def machine_speed() -> float:
+    """Milliseconds for a fixed pure-Python loop (best of 3), measured before the server starts. The same code ran
+    3-5x slower on one day than on another on "the same" 2-core machine (performance.md, session 6): this figure
+    tells which kind of day a report comes from, so reports are compared only with reports of a similar figure."""
+    best = float("inf")
+    for _ in range(3):
+        t = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i
+        best = min(best, time.perf_counter() - t)
+    return round(best * 1000, 1)
+
+
 def run(database_url: str, *, workers: int | None = None, users: list[str] | None = None, scenarios: list[str] | None = None,
         concurrency: int = 16, duration: float = 20, warmup: float = 2, seed: int = 7, extra: dict[str, Any] | None = None,
         sequential: int = 0, server_cpus: str | None = None, client_cpus: str | None = None) -> dict[str, Any]:
@@ -484,6 +498,8 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
     workers = workers or 2  # one server process per core of this 2-core machine, on either database (ADR 0025)
     users = users or ["bench_admin", "bench_rep"]
     scenarios = scenarios or SCENARIOS
+    speed = machine_speed()
+    log(f"machine speed: a 2,000,000-step Python loop takes {speed} ms (lower is faster)")
     port = free_port()
     log(f"starting kith serve on 127.0.0.1:{port} ({db}, {workers} worker(s))"
         + (f", server pinned to CPU {server_cpus}" if server_cpus else "") + (f", client to CPU {client_cpus}" if client_cpus else ""))
@@ -509,7 +525,8 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
         "concurrency": 1 if sequential else concurrency, "sequential": sequential or None,
         "server_cpus": server_cpus, "client_cpus": client_cpus,
         "duration_s": duration, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "host": {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(), "python": platform.python_version()},
+        "host": {"cpus": os.cpu_count(), "loadavg_after": os.getloadavg(), "python": platform.python_version(),
+                 "loop_ms": speed},
         "client_cpu_s": client_cpu,
         "results": rows, **(extra or {}),
     }
@@ -518,12 +535,12 @@ def run(database_url: str, *, workers: int | None = None, users: list[str] | Non
     path.write_text(json.dumps(report, ensure_ascii=False, indent=1))
     if sequential:
         print_sequential(f"== {db} ({workers} worker(s), one request at a time, {sequential} per scenario; "
-                         f"load average {os.getloadavg()[0]:.1f}) ==", rows)
+                         f"load average {os.getloadavg()[0]:.1f}; machine speed {speed} ms) ==", rows)
         log(f"results written to {path.relative_to(ROOT)}")
         report["path"] = str(path)
         return report
     print_table(f"== {db} ({workers} worker(s), {concurrency} concurrent clients, {duration:.0f}s per scenario; "
-                f"load average {os.getloadavg()[0]:.1f}; load generator CPU {client_cpu}s) ==", rows)
+                f"load average {os.getloadavg()[0]:.1f}; load generator CPU {client_cpu}s; machine speed {speed} ms) ==", rows)
     log(f"results written to {path.relative_to(ROOT)}")
     report["path"] = str(path)
     return report
