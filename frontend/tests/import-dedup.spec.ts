@@ -226,7 +226,7 @@ describe('merge history (shared, from GET /merges)', () => {
     expect(rows()[1]!.find('[data-test=undo-6]').exists()).toBe(false)
     await rows()[1]!.find('[data-test=why-6]').trigger('click')
     await settle()
-    expect(wrapper.find('[data-test=undo-blocked]').text()).toContain('contacts #99')
+    expect(wrapper.find('[data-test=undo-blocked]').text()).toContain('联系人 #99')
 
     await rows()[0]!.find('[data-test=undo-7]').trigger('click')
     await settle()
