@@ -122,7 +122,7 @@ def unpack_decorations(objs: list[Any], rows: list[Any]) -> tuple[dict[int, str]
         if raw is None:
             continue
         items = json.loads(raw) if isinstance(raw, str) else raw
-        if not items or items == [None]:
+        if not items:
             continue
         if isinstance(raw, str):
             items.sort(key=lambda t: t[1])
@@ -179,32 +179,31 @@ class Resource:
                 stmt = stmt.where(False)  # type: ignore[arg-type]
         return stmt
 
-    def get_visible(self, session: Session, actor: Actor, record_id: RecordId, *, deleted: bool | None = False) -> Any:
+    def get_visible(self, session: Session, actor: Actor, record_id: RecordId, *, deleted: bool | None = False,
+                    decorate: bool = False) -> Any:
+        """The record if the actor may read it, else 404. `decorate`: the owner's name and the tags come in the same
+        query (decoration_columns), for the serialiser."""
         stmt = self.visible_query(actor).where(self.model.id == record_id)
         if self.soft_delete and deleted is not None:
             stmt = stmt.where(self.model.deleted_at.is_not(None) if deleted else self.model.deleted_at.is_(None))
+        if decorate and self.decorates():
+            row = session.execute(stmt.add_columns(*decoration_columns(session, self.model, self.tag_entity))).first()
+            if row is None:
+                raise not_found()
+            self.remember_decorations(session, [row[0]], [row])
+            return row[0]
         obj = session.scalar(stmt)
         if obj is None:
             raise not_found()
         return obj
 
     def decorates(self) -> bool:
+        """Owner names and tags can come with the records (decoration_columns)."""
         return bool(self.tag_entity) and hasattr(self.model, "owner_id")
 
     def remember_decorations(self, session: Session, objs: list[Any], rows: list[Any]) -> None:
         users, tags = unpack_decorations(objs, rows)
         session.info["decorations"] = ([o.id for o in objs], users, tags)
-
-    def get_visible_decorated(self, session: Session, actor: Actor, record_id: RecordId) -> Any:
-        """get_visible(deleted=None), with the owner's name and the tags in the same query when the record has them."""
-        if not self.decorates():
-            return self.get_visible(session, actor, record_id, deleted=None)
-        stmt = self.visible_query(actor).where(self.model.id == record_id)
-        row = session.execute(stmt.add_columns(*decoration_columns(session, self.model, self.tag_entity))).first()
-        if row is None:
-            raise not_found()
-        self.remember_decorations(session, [row[0]], [row])
-        return row[0]
 
     def require_writable(self, session: Session, actor: Actor, obj: Any, action: str = "update") -> None:
         """The record is visible (else 404 earlier); changing it needs the permission and write access (else 403)."""
@@ -229,7 +228,7 @@ class Resource:
         decorated = session.info.pop("decorations", None)
         if decorated is not None and decorated[0] == [o.id for o in objs]:
             ctx["users"], ctx["tags"] = decorated[1], decorated[2]  # read with the records (decoration_columns)
-        elif self.tag_entity and hasattr(self.model, "owner_id"):
+        elif self.decorates():
             # owner names and tags in one round trip (the common case: customers, contacts, opportunities …)
             ctx["users"], ctx["tags"] = _owners_and_tags(session, self.tag_entity, objs)
         elif hasattr(self.model, "owner_id"):
@@ -446,7 +445,7 @@ class Resource:
             claims: dict[str, Any] = Depends(token_claims),
         ) -> Any:
             def body(session: Session, actor: Actor) -> Any:
-                obj = res.get_visible_decorated(session, actor, record_id)
+                obj = res.get_visible(session, actor, record_id, deleted=None, decorate=True)
                 return FastJSONResponse(res.serialize(session, actor, obj), headers={"ETag": etag_of(obj)})
 
             return await read_request(request, claims, body)
