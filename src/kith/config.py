@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     request_threads: int | None = Field(default=None, ge=1, le=200, description=(
         "threads a server process runs blocking request work on; default 2 on SQLite, 8 on PostgreSQL (ADR 0025)"))
+    read_threads: int = Field(default=1, ge=1, le=64, description=(
+        "threads a server process runs lists, records and search on, apart from other requests (ADR 0028)"))
 
     @field_validator("database_url")
     @classmethod

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -151,11 +152,32 @@ def _read_in_thread(request: Request, claims: dict[str, Any], body: Callable[[Se
         session.close()  # nothing to roll back: it only read (on PostgreSQL in autocommit)
 
 
+_READ_LANES: "weakref.WeakKeyDictionary[Any, Any]" = weakref.WeakKeyDictionary()
+
+
+def _read_lane(request: Request) -> Any:
+    """The hot reads' own thread limiter, one per event loop (a server process has one; the test client opens
+    several). Separate from the default limiter that every other blocking request shares (ADR 0028): a long export
+    or report does not hold up lists and records, and lists and records run at most `read_threads` at a time, so
+    they do not queue behind each other for the GIL after every database round trip."""
+    import asyncio
+
+    import anyio
+
+    loop = asyncio.get_running_loop()
+    lane = _READ_LANES.get(loop)
+    if lane is None:
+        lane = anyio.CapacityLimiter(request.app.state.settings.read_threads)
+        _READ_LANES[loop] = lane
+    return lane
+
+
 async def read_request(request: Request, claims: dict[str, Any], body: Callable[[Session, Actor], Any]) -> Any:
     """A whole read-only request - the actor (the access gate's first step), the reads, the session's end - in one
     hand-over to a request thread, where `current_actor` + `get_session` + a sync endpoint take three (ADR 0027:
     each hand-over wakes a thread and the event loop, ~10 % of a detail request's CPU). For the hot read paths:
-    lists, a record, search. On PostgreSQL the session runs in autocommit, as for `read_only` endpoints."""
-    from starlette.concurrency import run_in_threadpool
+    lists, a record, search, in their own lane of threads (`_read_lane`, ADR 0028). On PostgreSQL the session runs
+    in autocommit, as for `read_only` endpoints."""
+    import anyio.to_thread
 
-    return await run_in_threadpool(_read_in_thread, request, claims, body)
+    return await anyio.to_thread.run_sync(_read_in_thread, request, claims, body, limiter=_read_lane(request))

@@ -32,6 +32,8 @@ ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
 def jsonable(value: Any) -> Any:
     """The API's JSON form of a value: UTC ISO 8601 times, ISO dates, money with two places; lists and dicts deeply."""
+    if type(value) is datetime and value.tzinfo is timezone.utc:  # what UTCDateTime returns: already the API's form
+        return value.isoformat()
     if isinstance(value, datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import re
 import select as _select
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,6 +48,37 @@ def _alive_on_checkout(dbapi_conn, _record, _proxy) -> None:
         raise exc.DisconnectionError("the server wrote to an idle connection (closed or closing)")
 
 
+_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+
+
+def json_loads(data: str | bytes) -> object:
+    """JSON columns (custom fields, tags, audit changes …) parsed by orjson: ~5x the standard library's speed, and a
+    20-record page reads ~20 of them (ADR 0028). orjson reads integers beyond 64 bits as floats; a document with a
+    run of 19+ digits anywhere (even inside a string) goes to the standard parser instead, so no number changes."""
+    raw = data.encode() if isinstance(data, str) else data
+    if _LONG_DIGITS.search(raw) is None:
+        try:
+            return orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            pass  # let the standard parser decide and word the error
+    return json.loads(data)
+
+
+def _pg_connect_args(url: str) -> dict[str, str]:
+    """Sessions in UTC: psycopg then returns times in `datetime.timezone.utc`, which UTCDateTime and the serialisers
+    pass through as is; under a named zone (a server default of Etc/UTC or Asia/Shanghai) every time value was
+    built with a ZoneInfo and converted back (ADR 0028). No query depends on the session's zone: reports name
+    theirs (AT TIME ZONE). Options given in the URL are kept."""
+    from sqlalchemy.engine import make_url
+
+    options = make_url(url).query.get("options")
+    if isinstance(options, tuple):
+        options = " ".join(options)
+    if options and "timezone" in options.lower():
+        return {}
+    return {"options": f"{options} -c TimeZone=UTC" if options else "-c TimeZone=UTC"}
+
+
 def make_engine(url: str, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -54,13 +88,15 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # return, so under 16 concurrent requests most requests opened a fresh connection (pragmas, and a
         # cold 64 MB page cache each time).
         pool = {"pool_size": 20, "max_overflow": 20} if path and path != ":memory:" else {}  # (memory: one connection)
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30},
+                               json_deserializer=json_loads, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
     else:
         # Search statements carry their values in the SQL (kith.search.index._value): psycopg's prepared statements
         # and PostgreSQL's generic plans serve everything else (ADR 0027; before, plan_cache_mode=force_custom_plan
         # planned every statement on every run, ADR 0025).
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20)
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, json_deserializer=json_loads,
+                               connect_args=_pg_connect_args(url))
         event.listen(engine, "checkout", _alive_on_checkout)
     return engine
 
