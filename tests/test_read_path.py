@@ -98,32 +98,48 @@ def test_json_columns_keep_every_digit(api, engine):
     for raw in ['{"a": 123456789012345678}', '{"a": 1234567890123456789}', '[1e3, -0.0, "\\u00e9", null, true]',
                 '{"t": "1234567890123456789 in a string"}', '"plain"']:
         assert json_loads(raw) == json.loads(raw) and json_loads(raw.encode()) == json.loads(raw), raw
+    for raw in ['{"a": 9223372036854775807}', '{"a": -9223372036854775809}', '[18446744073709551616, -1e400, 1e-400]']:
+        assert json_loads(raw) == json.loads(raw), raw
     with pytest.raises(ValueError):
         json_loads("{not json")
+    assert engine.dialect._json_deserializer is json_loads  # the engine's JSON columns go through it
 
 
-def test_postgresql_sessions_run_in_utc_and_keep_url_options(api, engine):
-    """Times come back in `timezone.utc` (no per-value zone conversion); options in the URL are kept, and a zone set
-    there explicitly wins; every time still comes back as the same instant in UTC."""
+def test_postgresql_sessions_run_in_utc_and_keep_other_options(api, engine, monkeypatch):
+    """psycopg itself returns times in `timezone.utc` (no per-value zone conversion), whatever the server's default
+    zone; options from the URL and from PGOPTIONS still apply, and every time is the same instant."""
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has no session time zone")
     c = api.customer(name="时区客户")
     app_engine = api.client.app.state.engine
     with app_engine.connect() as conn:
         assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+        raw = conn.connection.dbapi_connection.execute("SELECT created_at FROM customers WHERE id = %s", (c["id"],)).fetchone()[0]
+    assert raw.tzinfo is timezone.utc  # psycopg's own value, before UTCDateTime
     with session_factory(app_engine)() as s:
         created = s.scalar(select(Customer.created_at).where(Customer.id == c["id"]))
-    assert created.tzinfo is timezone.utc
-    base = app_engine.url.render_as_string(hide_password=False)
-    for options, zone in (("-c statement_timeout=4321", "UTC"), ("-c TimeZone=Asia/Shanghai", "Asia/Shanghai")):
-        other = make_engine(f"{base}?options={options.replace(' ', '%20')}")
+    # a server whose default zone is not UTC (set for the database here: new sessions start in it)
+    db_name = app_engine.url.database
+    with app_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql(f'ALTER DATABASE "{db_name}" SET TimeZone = \'Asia/Shanghai\'')
+    try:
+        monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=2345")
+        url = app_engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
+        other = make_engine(url.render_as_string(hide_password=False))
         try:
             with other.connect() as conn:
-                assert conn.exec_driver_sql("SHOW TimeZone").scalar() == zone
-                if "statement_timeout" in options:
-                    assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
+                assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+                assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
+            plain = make_engine(app_engine.url.render_as_string(hide_password=False))
+            with plain.connect() as conn:
+                assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
+                assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "2345ms"
+            plain.dispose()
             with session_factory(other)() as s:
                 again = s.scalar(select(Customer.created_at).where(Customer.id == c["id"]))
-            assert again == created and again.utcoffset().total_seconds() == 0
+            assert again == created and again.tzinfo is timezone.utc
         finally:
             other.dispose()
+    finally:
+        with app_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{db_name}" RESET TimeZone')

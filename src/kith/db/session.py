@@ -64,19 +64,18 @@ def json_loads(data: str | bytes) -> object:
     return json.loads(data)
 
 
-def _pg_connect_args(url: str) -> dict[str, str]:
+def _utc_sessions(dbapi_conn, _record) -> None:
     """Sessions in UTC: psycopg then returns times in `datetime.timezone.utc`, which UTCDateTime and the serialisers
-    pass through as is; under a named zone (a server default of Etc/UTC or Asia/Shanghai) every time value was
-    built with a ZoneInfo and converted back (ADR 0028). No query depends on the session's zone: reports name
-    theirs (AT TIME ZONE). Options given in the URL are kept."""
-    from sqlalchemy.engine import make_url
-
-    options = make_url(url).query.get("options")
-    if isinstance(options, tuple):
-        options = " ".join(options)
-    if options and "timezone" in options.lower():
-        return {}
-    return {"options": f"{options} -c TimeZone=UTC" if options else "-c TimeZone=UTC"}
+    pass through as is; under a named zone (a server default of Etc/UTC or Asia/Shanghai) every time value was built
+    with a ZoneInfo and converted back (ADR 0028). No query depends on the session's zone: reports name theirs
+    (AT TIME ZONE). A statement on each new connection, not a connection option, so that options from the URL,
+    PGOPTIONS or a service file all still apply."""
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    try:
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+    finally:
+        dbapi_conn.autocommit = autocommit
 
 
 def make_engine(url: str, echo: bool = False) -> Engine:
@@ -95,8 +94,8 @@ def make_engine(url: str, echo: bool = False) -> Engine:
         # Search statements carry their values in the SQL (kith.search.index._value): psycopg's prepared statements
         # and PostgreSQL's generic plans serve everything else (ADR 0027; before, plan_cache_mode=force_custom_plan
         # planned every statement on every run, ADR 0025).
-        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, json_deserializer=json_loads,
-                               connect_args=_pg_connect_args(url))
+        engine = create_engine(url, echo=echo, pool_size=20, max_overflow=20, json_deserializer=json_loads)
+        event.listen(engine, "connect", _utc_sessions)
         event.listen(engine, "checkout", _alive_on_checkout)
     return engine
 
