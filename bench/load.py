@@ -64,7 +64,12 @@ class Server:
             "KITH_DATABASE_URL": database_url, "KITH_ENVIRONMENT": "development", "KITH_LOG_LEVEL": "WARNING",
             "KITH_ACCESS_TOKEN_MINUTES": "240", "KITH_HOST": "127.0.0.1",
         })
-        env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+        # a PYTHONPATH given by the caller comes first: the server then runs that checkout's code (an A/B against
+        # another version, bench/README.md); otherwise this checkout's
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT / "src")) if p)
+        code = subprocess.run([sys.executable, "-c", "import kith, os; print(os.path.dirname(kith.__file__))"], env=env,
+                              capture_output=True, text=True, check=True).stdout.strip()
+        log(f"server code: {code}")
         # PostgreSQL backends serving this database (process title "postgres: [cluster: ]user dbname host(port) …"):
         # their CPU is the database's share of a request, which the server's process group does not include
         self.pg_title = None
