@@ -182,6 +182,14 @@ def shot(page: Any, name: str) -> Path:
             "() => ![...document.querySelectorAll('.el-loading-mask')].some(e => e.offsetParent !== null)", timeout=5000)
     except Exception:  # noqa: BLE001 - a mask still shown after 5 s is what the page looks like: take it as it is
         pass
+    # a dialog or drawer still fading in showed the page through it (duplicates-compare-phone): wait for every
+    # finite CSS animation and transition to end (spinners loop forever and are not waited for)
+    try:
+        page.wait_for_function(
+            "() => document.getAnimations().every(a => a.playState !== 'running'"
+            " || a.effect?.getComputedTiming?.().iterations === Infinity)", timeout=5000)
+    except Exception:  # noqa: BLE001 - still moving after 5 s: take the picture as it is
+        pass
     # Success toasts would cover the header in every picture; they vanish after 3 s anyway.
     page.evaluate("document.querySelectorAll('.el-message').forEach(e => e.remove())")
     page.screenshot(path=str(path))
