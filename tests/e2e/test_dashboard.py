@@ -148,6 +148,10 @@ def test_pool_claim_cap_is_explained(page: Any, server: Any) -> None:
         box = page.locator(".el-message-box")
         box.wait_for()
         assert "上限" in box.inner_text()
+        # the refused claim is over: its button no longer spins behind the message
+        assert "is-loading" not in (row.locator("[data-test=pool-claim]").get_attribute("class") or "")
+        # the click scrolled the table to its (fixed) button column: show the customer's name in the picture again
+        page.evaluate("document.querySelectorAll('.el-table .el-scrollbar__wrap').forEach(e => { e.scrollLeft = 0 })")
         shot(page, "pool-claim-cap")
     finally:
         if created:
