@@ -126,20 +126,20 @@ def test_postgresql_sessions_run_in_utc_and_keep_other_options(api, engine, monk
         monkeypatch.setenv("PGOPTIONS", "-c lock_timeout=2345")
         url = app_engine.url.update_query_dict({"options": "-c statement_timeout=4321"})
         other = make_engine(url.render_as_string(hide_password=False))
+        plain = make_engine(app_engine.url.render_as_string(hide_password=False))
         try:
             with other.connect() as conn:
                 assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
                 assert conn.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
-            plain = make_engine(app_engine.url.render_as_string(hide_password=False))
             with plain.connect() as conn:
                 assert conn.exec_driver_sql("SHOW TimeZone").scalar() == "UTC"
                 assert conn.exec_driver_sql("SHOW lock_timeout").scalar() == "2345ms"
-            plain.dispose()
             with session_factory(other)() as s:
                 again = s.scalar(select(Customer.created_at).where(Customer.id == c["id"]))
             assert again == created and again.tzinfo is timezone.utc
         finally:
             other.dispose()
+            plain.dispose()
     finally:
         with app_engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql(f'ALTER DATABASE "{db_name}" RESET TimeZone')

@@ -26,6 +26,7 @@ from kith.core.deps import current_actor, get_session, read_only, read_request, 
 from kith.core.errors import FieldError, KithError, not_found, validation
 from kith.core.listing import ListQuery, ListSpec
 from kith.core.responses import FastJSONResponse
+from kith.db.session import json_loads
 
 ETAG_RE = re.compile(r'^\s*(?:W/)?"?(\d+)"?\s*$')
 
@@ -123,7 +124,7 @@ def unpack_decorations(objs: list[Any], rows: list[Any]) -> tuple[dict[int, str]
             users[obj.owner_id] = owner_name
         if raw is None:
             continue
-        items = json.loads(raw) if isinstance(raw, str) else raw
+        items = json_loads(raw) if isinstance(raw, str) else raw  # SQLite's json_group_array arrives as text
         if not items:
             continue
         if isinstance(raw, str):
